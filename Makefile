@@ -1,0 +1,83 @@
+# Build and test plumbing for sqlgen.
+#
+# Integration tests read SQLGEN_TEST_DSN (default root@tcp(127.0.0.1:3306)/).
+# Set it in the environment or on the command line
+# (make test SQLGEN_TEST_DSN='root@tcp(127.0.0.1:3407)/'); make passes both
+# through to every recipe. Do not add a bare `export SQLGEN_TEST_DSN` here:
+# that would export an empty value when it is unset.
+
+# Fuzzing budget per target, as an execution count: a wall-clock -fuzztime
+# can fail with a bare "context deadline exceeded" on a loaded machine, a race
+# in Go's fuzz coordinator (go.dev/issue/75804, fixed in Go 1.27), never a
+# crasher. A count has no deadline to race; 10000x takes 1-10 s per target.
+FUZZTIME ?= 10000x
+
+.DEFAULT_GOAL := help
+
+.PHONY: help db vet test fuzz-short demo reliability bench bench-smoke
+
+help:
+	@echo 'Targets:'
+	@echo '  make db          ensure a MySQL/MariaDB server answers at $$SQLGEN_TEST_DSN'
+	@echo '                   (starts a throwaway server under /tmp if needed)'
+	@echo '  make vet         gofmt check and go vet'
+	@echo '  make test        db + vet, go test -race (library and examples), then fuzz-short'
+	@echo '  make fuzz-short  run every Fuzz* target for $(FUZZTIME) (FUZZTIME=50000x or 30s)'
+	@echo '  make demo        run the quickstart example (examples/quickstart)'
+	@echo '  make reliability run the reliability tests, rewrite RELIABILITY.md'
+	@echo '  make bench       the benchmark suite against raw, sqlx, GORM and bun, and the'
+	@echo '                   load test; rewrites benchmarks/RESULTS.md, LOADTEST.md, charts/'
+	@echo '  make bench-smoke every benchmark once on both backends (part of make test)'
+
+db:
+	bash scripts/db.sh
+
+# gofmt covers every .go file in the tree (nested modules too, not testdata);
+# go vet covers the main module.
+vet:
+	@files=$$(gofmt -l $$(find . -name '*.go' -not -path './.git/*' -not -path '*/testdata/*')); \
+	if [ -n "$$files" ]; then echo "gofmt needed on:"; echo "$$files"; exit 1; fi
+	go vet ./...
+
+test: db vet
+	go test -race -count=1 ./...
+	cd examples && go vet ./... && go test -race -count=1 ./...
+	$(MAKE) bench-smoke
+	$(MAKE) fuzz-short
+
+# Finds every `func FuzzXxx(f *testing.F)` in the main module's test files and
+# fuzzes each one on its own (go test -fuzz takes one target per package).
+fuzz-short:
+	@set -e; \
+	for dir in $$(go list -f '{{if or .TestGoFiles .XTestGoFiles}}{{.Dir}}{{end}}' ./...); do \
+		pkg=".$${dir#$(CURDIR)}"; \
+		for fn in $$(sed -n 's/^func \(Fuzz[A-Za-z0-9_]*\)(.*\*testing\.F).*/\1/p' "$$dir"/*_test.go); do \
+			echo "go test -run='^\$$' -fuzz='^$$fn\$$' -fuzztime=$(FUZZTIME) $$pkg"; \
+			go test -run='^$$' -fuzz="^$$fn\$$" -fuzztime=$(FUZZTIME) "$$pkg"; \
+		done; \
+	done
+
+demo:
+	@if [ ! -f examples/go.mod ]; then \
+		echo "examples/ is not there yet (no examples/go.mod)"; exit 1; \
+	fi
+	cd examples && go run ./quickstart
+
+# Runs the reliability tests under -race (go test ./reliability/) and
+# rewrites RELIABILITY.md with each promise, its tests and the figures of
+# the run. The file is written even when tests fail; the target then
+# fails. Longer runs:
+#   make reliability SQLGEN_SOAK=60s SQLGEN_ROUNDTRIP_N=20000 SQLGEN_FAULT_ROUNDS=5
+reliability: db
+	go run ./reliability/cmd/report -o RELIABILITY.md
+
+# The benchmark suite (benchmarks/, a nested module): ROUNDS, COUNT,
+# BENCHTIME and BENCH are passed to benchmarks/run.sh.
+bench: db
+	$(MAKE) -C benchmarks bench loadtest
+
+# Every benchmark once, on the fake driver and on the real server, plus the
+# suite's own tests (each library's results checked, the fake driver's
+# value shapes compared with the real driver's): the suite cannot rot.
+bench-smoke: db
+	cd benchmarks && go vet ./... && go test -count=1 ./... && go test -count=1 -run '^$$' -bench . -benchtime=1x ./...

@@ -1,0 +1,16 @@
+// Command graphql is a GraphQL server over sqlgen whose nested queries
+// cost one SQL statement per level, not one per parent: each request's
+// context carries a batcher (sqlgen.WithBatching), graphql-go runs the
+// per-parent resolvers in parallel, and the batcher merges their reads
+// into one IN query.
+//
+//	cd examples
+//	go run ./graphql -query '{ organizations { name users { name settings { theme } } } }'
+//	go run ./graphql            # serves POST http://127.0.0.1:8080/graphql
+//
+// -query prints the JSON answer and the SQL statements it took. Like the
+// quick start, it runs against the server of SQLGEN_DSN, or without it an
+// embedded in-memory go-mysql-server. It creates the tables
+// organizations, users and org_features, fills them with sample data and
+// drops them when it ends.
+package main

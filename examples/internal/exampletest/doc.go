@@ -1,0 +1,3 @@
+// Package exampletest gives the examples' tests a throwaway database on
+// the real server of SQLGEN_TEST_DSN.
+package exampletest

@@ -1,0 +1,276 @@
+package fields
+
+import (
+	"database/sql"
+	"database/sql/driver"
+	"encoding"
+	"fmt"
+	"reflect"
+	"strconv"
+	"time"
+)
+
+// conversion is the one way a Descriptor moves values between Go and SQL,
+// chosen once at registration so the per-row path is a switch on it.
+type conversion uint8
+
+const (
+	convBool conversion = iota + 1
+	convInt
+	convUint
+	convFloat
+	convString
+	convBytes
+	convTime
+	convSQL    // the type's own sql.Scanner and driver.Valuer
+	convJSON   // the schema's Codec
+	convBinary // encoding.BinaryMarshaler / BinaryUnmarshaler
+	convProto  // Marshal() ([]byte, error) / Unmarshal([]byte) error
+	convText   // encoding.TextMarshaler / TextUnmarshaler
+)
+
+// protoMarshaler and protoUnmarshaler are the method pair of
+// protobuf-generated (and similar) types.
+type protoMarshaler interface{ Marshal() ([]byte, error) }
+type protoUnmarshaler interface{ Unmarshal([]byte) error }
+
+var (
+	timeType             = reflect.TypeFor[time.Time]()
+	scannerType          = reflect.TypeFor[sql.Scanner]()
+	valuerType           = reflect.TypeFor[driver.Valuer]()
+	binaryMarshalerType  = reflect.TypeFor[encoding.BinaryMarshaler]()
+	binaryUnmarshalType  = reflect.TypeFor[encoding.BinaryUnmarshaler]()
+	textMarshalerType    = reflect.TypeFor[encoding.TextMarshaler]()
+	textUnmarshalerType  = reflect.TypeFor[encoding.TextUnmarshaler]()
+	protoMarshalerType   = reflect.TypeFor[protoMarshaler]()
+	protoUnmarshalerType = reflect.TypeFor[protoUnmarshaler]()
+)
+
+// Descriptor holds everything about one column's Go type, computed once
+// when the column is registered and shared by pointer by every [Scanner]
+// and [Valuer] of that column. It is immutable after [NewDescriptor].
+type Descriptor struct {
+	// Table, Column and Field name the column and its Go field
+	// ("Struct.Field") in error messages.
+	Table, Column, Field string
+	// Type is the field's type with one level of pointer removed.
+	Type reflect.Type
+	// Kind is Type.Kind().
+	Kind reflect.Kind
+	// Ptr reports whether the field is a pointer (nil means NULL).
+	Ptr bool
+	// Tag holds the parsed tag options.
+	Tag Tag
+
+	conv     conversion
+	codec    Codec
+	timeText bool         // a Scanner of time.Time that needs DATETIME text parsed first
+	ftype    reflect.Type // the field's own type (a pointer type for a pointer field)
+	plain    bool         // no implicitnull: scanFast may write the field directly
+	direct   bool         // see DirectValue
+}
+
+// Options are the inputs of [NewDescriptor] besides the type.
+type Options struct {
+	Table, Column, Field string // for error messages
+	Tag                  Tag
+	// Codec encodes JSON columns; nil means [JSONCodec].
+	Codec Codec
+}
+
+// NewDescriptor works out how values of type t move to and from a column,
+// and checks it by writing and reading back t's zero value. A type that
+// cannot be mapped is an error wrapping [ErrUnsupportedType] that names the
+// field and the type.
+func NewDescriptor(t reflect.Type, o Options) (*Descriptor, error) {
+	d := &Descriptor{Table: o.Table, Column: o.Column, Field: o.Field, Tag: o.Tag, Type: t, codec: o.Codec}
+	if d.codec == nil {
+		d.codec = JSONCodec{}
+	}
+	if t.Kind() == reflect.Pointer {
+		d.Ptr = true
+		d.Type = t.Elem()
+		if d.Type.Kind() == reflect.Pointer {
+			return nil, d.registerError(t, fmt.Errorf("pointer to pointer: %w", ErrUnsupportedType))
+		}
+	}
+	d.Kind = d.Type.Kind()
+	if d.Ptr && d.Tag.ImplicitNull {
+		return nil, d.registerError(t, fmt.Errorf("implicitnull cannot be used on a pointer field (a nil pointer already means NULL): %w", ErrBadTag))
+	}
+	conv, err := chooseConversion(d.Type, d.Tag.Encoding)
+	if err != nil {
+		return nil, d.registerError(t, err)
+	}
+	d.conv = conv
+	d.ftype = t
+	d.plain = !d.Tag.ImplicitNull && (d.Kind != reflect.Int && d.Kind != reflect.Uint || strconv.IntSize == 64)
+	d.direct = !d.Ptr && directTypes[d.Type] && (conv == convString || conv == convInt || conv == convFloat || conv == convBytes || conv == convTime)
+	d.timeText = conv == convSQL && (d.Type == reflect.TypeFor[sql.NullTime]() || d.Type == reflect.TypeFor[sql.Null[time.Time]]())
+	if err := d.selfCheck(); err != nil {
+		return nil, d.registerError(t, err)
+	}
+	return d, nil
+}
+
+// directTypes are the types that are their own driver.Value.
+var directTypes = map[reflect.Type]bool{
+	reflect.TypeFor[string]():    true,
+	reflect.TypeFor[int64]():     true,
+	reflect.TypeFor[float64]():   true,
+	reflect.TypeFor[[]byte]():    true,
+	reflect.TypeFor[time.Time](): true,
+}
+
+// DirectValue reports whether the field's value is its own driver.Value: a
+// string, int64, float64, []byte or time.Time field (not a pointer, not a
+// named type). [Descriptor.Value] of such a field that is not addressable
+// (a field of a struct copied into an interface) returns an interface
+// that points at the field's memory, so several such fields cost one copy
+// of their struct rather than one allocation each.
+func (d *Descriptor) DirectValue() bool { return d.direct }
+
+func (d *Descriptor) registerError(t reflect.Type, err error) error {
+	return &Error{Op: "register", Table: d.Table, Column: d.Column, Field: d.Field, Type: t, Err: err}
+}
+
+// implements reports whether t or *t implements iface.
+func implements(t, iface reflect.Type) bool {
+	return t.Implements(iface) || reflect.PointerTo(t).Implements(iface)
+}
+
+func chooseConversion(t reflect.Type, enc Encoding) (conversion, error) {
+	ptr := reflect.PointerTo(t)
+	switch enc {
+	case EncodingJSON:
+		switch t.Kind() {
+		case reflect.Chan, reflect.Func, reflect.Complex64, reflect.Complex128, reflect.UnsafePointer:
+			return 0, fmt.Errorf("a %s cannot be encoded as JSON: %w", t.Kind(), ErrUnsupportedType)
+		}
+		return convJSON, nil
+	case EncodingBinary:
+		if implements(t, binaryMarshalerType) && ptr.Implements(binaryUnmarshalType) {
+			return convBinary, nil
+		}
+		if implements(t, protoMarshalerType) && ptr.Implements(protoUnmarshalerType) {
+			return convProto, nil
+		}
+		return 0, fmt.Errorf("the binary option needs encoding.BinaryMarshaler and BinaryUnmarshaler, or Marshal() ([]byte, error) and Unmarshal([]byte) error methods: %w", ErrUnsupportedType)
+	case EncodingText:
+		if implements(t, textMarshalerType) && ptr.Implements(textUnmarshalerType) {
+			return convText, nil
+		}
+		return 0, fmt.Errorf("the string option needs encoding.TextMarshaler and TextUnmarshaler: %w", ErrUnsupportedType)
+	}
+	if t == timeType || (t.Kind() == reflect.Struct && t.ConvertibleTo(timeType) && !reflect.PointerTo(t).Implements(scannerType)) {
+		return convTime, nil // time.Time, or a named type of it
+	}
+	if ptr.Implements(scannerType) {
+		if !implements(t, valuerType) {
+			return 0, fmt.Errorf("implements sql.Scanner but not driver.Valuer, so it cannot be written: %w", ErrUnsupportedType)
+		}
+		return convSQL, nil
+	}
+	if implements(t, valuerType) {
+		return 0, fmt.Errorf("implements driver.Valuer but not sql.Scanner, so it cannot be read: %w", ErrUnsupportedType)
+	}
+	switch t.Kind() {
+	case reflect.Bool:
+		return convBool, nil
+	case reflect.Int, reflect.Int8, reflect.Int16, reflect.Int32, reflect.Int64:
+		return convInt, nil
+	case reflect.Uint, reflect.Uint8, reflect.Uint16, reflect.Uint32, reflect.Uint64:
+		return convUint, nil
+	case reflect.Float32, reflect.Float64:
+		return convFloat, nil
+	case reflect.String:
+		return convString, nil
+	case reflect.Slice:
+		if t.Elem().Kind() == reflect.Uint8 {
+			return convBytes, nil
+		}
+		return 0, fmt.Errorf("a slice needs the json tag option (`sql:\",json\"`): %w", ErrUnsupportedType)
+	case reflect.Map, reflect.Struct:
+		return 0, fmt.Errorf("a %s needs the json tag option (`sql:\",json\"`), or sql.Scanner and driver.Valuer methods: %w", t.Kind(), ErrUnsupportedType)
+	}
+	return 0, fmt.Errorf("a %s cannot be stored in a column: %w", t.Kind(), ErrUnsupportedType)
+}
+
+// selfCheck writes the zero value of the type and reads it back, so that a
+// type whose own methods cannot handle it fails at registration rather
+// than at its first query.
+func (d *Descriptor) selfCheck() error {
+	field := reflect.New(d.Type) // *T: a pointer field pointing at a zero T
+	var src reflect.Value
+	if d.Ptr {
+		src = field
+	} else {
+		src = field.Elem()
+	}
+	v, err := d.Value(src)
+	if err != nil {
+		return fmt.Errorf("writing the zero value: %w", err)
+	}
+	dst := reflect.New(src.Type()).Elem()
+	s := d.Scanner()
+	s.Target(dst)
+	if err := s.Scan(v); err != nil {
+		return fmt.Errorf("reading back the zero value: %w", err)
+	}
+	return nil
+}
+
+// Conversion names the way d maps values, for documentation and errors:
+// "bool", "int", "uint", "float", "string", "bytes", "time", "sql"
+// (the type's own Scanner/Valuer), "json", "binary", "proto" or "text".
+func (d *Descriptor) Conversion() string {
+	return [...]string{"", "bool", "int", "uint", "float", "string", "bytes", "time", "sql", "json", "binary", "proto", "text"}[d.conv]
+}
+
+// Nullable reports whether the column can hold NULL: a pointer field, an
+// implicitnull field, a JSON or []byte column (nil map, slice or pointer),
+// or a type with its own Scanner (such as sql.NullString).
+func (d *Descriptor) Nullable() bool {
+	if d.Ptr || d.Tag.ImplicitNull || d.conv == convSQL {
+		return true
+	}
+	switch d.conv {
+	case convJSON:
+		return d.Kind == reflect.Map || d.Kind == reflect.Slice || d.Kind == reflect.Pointer || d.Kind == reflect.Interface
+	case convBytes:
+		return true
+	}
+	return false
+}
+
+// IsJSON reports whether the column is stored as JSON.
+func (d *Descriptor) IsJSON() bool { return d.conv == convJSON }
+
+// IsScalarSlice reports whether a value of the field's own type is a slice
+// that stands for one column value ([]byte, or any JSON-encoded slice), as
+// opposed to a list of values.
+func (d *Descriptor) IsScalarSlice() bool {
+	return d.Kind == reflect.Slice && (d.conv == convBytes || d.conv == convJSON || d.conv == convSQL || d.conv == convBinary || d.conv == convProto || d.conv == convText)
+}
+
+// Scanner returns a new [Scanner] for this column.
+func (d *Descriptor) Scanner() *Scanner { return &Scanner{d: d} }
+
+// Valuer pairs d with field, a value of the field's type (a pointer for a
+// pointer field). It is built on demand and meant to be used at once.
+func (d *Descriptor) Valuer(field reflect.Value) Valuer { return Valuer{d: d, v: field} }
+
+func (d *Descriptor) errorf(op string, format string, args ...any) error {
+	return &Error{Op: op, Table: d.Table, Column: d.Column, Field: d.Field, Type: d.fieldType(), Err: fmt.Errorf(format, args...)}
+}
+
+func (d *Descriptor) wrap(op string, err error) error {
+	return &Error{Op: op, Table: d.Table, Column: d.Column, Field: d.Field, Type: d.fieldType(), Err: err}
+}
+
+func (d *Descriptor) fieldType() reflect.Type {
+	if d.Ptr {
+		return reflect.PointerTo(d.Type)
+	}
+	return d.Type
+}

@@ -1,0 +1,51 @@
+// Package fields moves one column's values between Go and SQL.
+//
+// A [Descriptor] is built once per column when a struct type is registered
+// (by the sqlgen package, or directly with [NewDescriptor]). It records the
+// field's type with one pointer level removed, whether the field is a
+// pointer, the options of its `sql` struct tag, and the one conversion to
+// use, and it checks that conversion by writing and reading back the
+// type's zero value, so an unsupported type fails at registration and not
+// at its first query.
+//
+// Descriptors hand out two small proxies that share them by pointer:
+//
+//   - A [Scanner] is a [database/sql.Scanner]: [Scanner.Target] points it
+//     at a field of the final struct and Scan writes the driver's value
+//     straight into it, then forgets the field.
+//   - A [Valuer] is a [database/sql/driver.Valuer] pairing the descriptor
+//     with a field value; [Descriptor.Value] and [Descriptor.ValueOf] give
+//     the same plain [database/sql/driver.Value] without the proxy.
+//
+// # Supported types
+//
+// With or without a pointer (a nil pointer is NULL): bool; every int and
+// uint kind (a uint64 above math.MaxInt64 is sent as uint64 and fits
+// BIGINT UNSIGNED; a value that does not fit its field is an error, never
+// wrapped around); float32 and float64; string; []byte (copied out of the
+// driver's buffer; a nil slice is NULL); time.Time (from time.Time, or from
+// DATETIME/TIMESTAMP text when the DSN lacks parseTime=true, read as UTC);
+// named types of all of these; and any type whose pointer implements
+// [database/sql.Scanner] and which implements [database/sql/driver.Valuer],
+// such as sql.NullString or sql.Null[T].
+//
+// # Tag options
+//
+//   - json: any Go type stored as a JSON document through the schema's
+//     [Codec] (encoding/json by default). A nil pointer, map, slice or
+//     interface is written as SQL NULL, never as the JSON text null; SQL
+//     NULL reads back as nil, or as the zero value for other types. Values
+//     are sent as a string, not []byte. Decoding reads the driver's bytes
+//     in place and starts from the zero value, so maps never merge.
+//   - binary: encoding.BinaryMarshaler/BinaryUnmarshaler, or the
+//     Marshal() ([]byte, error) / Unmarshal([]byte) error pair of
+//     protobuf-generated types (which get their own copy of the bytes).
+//   - string: encoding.TextMarshaler/TextUnmarshaler (net.IP, netip.Addr).
+//   - implicitnull: the zero value is written as NULL and NULL reads as
+//     the zero value; refused on pointer fields.
+//
+// Reading NULL into a field that cannot hold it (not a pointer, not
+// implicitnull, not a JSON, []byte or Scanner field) is an error wrapping
+// [ErrUnexpectedNull]. Every conversion error is an [*Error] naming the
+// table, column, Go field and type.
+package fields

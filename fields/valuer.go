@@ -1,0 +1,330 @@
+package fields
+
+import (
+	"bytes"
+	"database/sql/driver"
+	"encoding"
+	"encoding/json"
+	"fmt"
+	"math"
+	"reflect"
+	"time"
+	"unsafe"
+)
+
+// Valuer is a [driver.Valuer] for one field value. It pairs the column's
+// shared [*Descriptor] with the value and is meant to be built on demand
+// (see [Descriptor.Valuer]) and used at once, never stored.
+type Valuer struct {
+	d *Descriptor
+	v reflect.Value
+}
+
+var _ driver.Valuer = Valuer{}
+
+// Value converts the field value to a plain [driver.Value].
+func (v Valuer) Value() (driver.Value, error) { return v.d.Value(v.v) }
+
+// Value converts field, a value of the field's own type (a pointer for a
+// pointer field), to a plain [driver.Value]: nil, int64, uint64 (only above
+// math.MaxInt64), float64, bool, []byte, string or time.Time.
+//
+// JSON is returned as a string, not []byte: with interpolateParams=true,
+// MySQL 8 refuses a JSON document sent as _binary.
+func (d *Descriptor) Value(field reflect.Value) (driver.Value, error) {
+	if d.Ptr {
+		if field.IsNil() {
+			return nil, nil
+		}
+		field = field.Elem()
+	}
+	return d.value(field)
+}
+
+// value converts v, of type d.Type, to a driver.Value.
+func (d *Descriptor) value(v reflect.Value) (driver.Value, error) {
+	if d.Tag.ImplicitNull && v.IsZero() {
+		return nil, nil
+	}
+	if d.direct && !v.CanAddr() {
+		// Interface of a value that is not addressable points at its
+		// memory (a struct copy the caller made), without an allocation.
+		switch d.conv {
+		case convFloat:
+			if f := v.Float(); math.IsNaN(f) || math.IsInf(f, 0) {
+				break // the error below
+			}
+			return v.Interface(), nil
+		case convBytes:
+			if v.IsNil() {
+				return nil, nil
+			}
+			return v.Interface(), nil
+		default:
+			return v.Interface(), nil
+		}
+	}
+	switch d.conv {
+	case convBool:
+		return v.Bool(), nil
+	case convInt:
+		return v.Int(), nil
+	case convUint:
+		if u := v.Uint(); u > math.MaxInt64 {
+			return u, nil
+		} else {
+			return int64(u), nil
+		}
+	case convFloat:
+		f := v.Float()
+		if math.IsNaN(f) || math.IsInf(f, 0) {
+			return nil, d.errorf("value", "%v cannot be stored: MySQL and MariaDB have no NaN or infinity: %w", f, ErrConvert)
+		}
+		return f, nil
+	case convString:
+		return v.String(), nil
+	case convBytes:
+		b := v.Bytes()
+		if b == nil {
+			return nil, nil
+		}
+		return b, nil
+	case convTime:
+		if v.CanAddr() {
+			// A time.Time or a named type of it: the same memory layout.
+			return *(*time.Time)(v.Addr().UnsafePointer()), nil
+		}
+		return v.Convert(timeType).Interface(), nil
+	case convSQL:
+		valuer, ok := asInterface(v, valuerType).(driver.Valuer)
+		if !ok {
+			return nil, nil // a nil pointer receiver: NULL
+		}
+		out, err := valuer.Value()
+		if err != nil {
+			return nil, d.wrap("value", err)
+		}
+		return out, nil
+	case convJSON:
+		switch v.Kind() {
+		case reflect.Pointer, reflect.Map, reflect.Slice, reflect.Interface:
+			if v.IsNil() {
+				return nil, nil
+			}
+		}
+		b, err := d.codec.Marshal(addrOrValue(v))
+		if err != nil {
+			return nil, d.wrap("value", fmt.Errorf("encoding JSON: %w", err))
+		}
+		if d.Type != rawMessageType {
+			if i := replacedInvalidUTF8(b); i >= 0 {
+				return nil, d.errorf("value", "encoding JSON: a string holds invalid UTF-8 (the encoder replaced it with U+FFFD at byte %d of the document): %w", i, ErrConvert)
+			}
+		}
+		if _, std := d.codec.(JSONCodec); std {
+			// json.Marshal returns a copy of its pooled buffer that nothing
+			// else refers to: it becomes the string without a second copy.
+			return unsafe.String(unsafe.SliceData(b), len(b)), nil
+		}
+		return string(b), nil
+	case convBinary:
+		b, err := asInterface(v, binaryMarshalerType).(encoding.BinaryMarshaler).MarshalBinary()
+		if err != nil {
+			return nil, d.wrap("value", err)
+		}
+		return b, nil
+	case convProto:
+		b, err := asInterface(v, protoMarshalerType).(protoMarshaler).Marshal()
+		if err != nil {
+			return nil, d.wrap("value", err)
+		}
+		return b, nil
+	case convText:
+		b, err := asInterface(v, textMarshalerType).(encoding.TextMarshaler).MarshalText()
+		if err != nil {
+			return nil, d.wrap("value", err)
+		}
+		return string(b), nil
+	}
+	return nil, d.errorf("value", "no conversion: %w", ErrUnsupportedType)
+}
+
+// addrOrValue returns a pointer to v when it can (boxing a pointer does not
+// allocate, and pointer-receiver methods apply), else v itself.
+func addrOrValue(v reflect.Value) any {
+	if v.CanAddr() {
+		return v.Addr().Interface()
+	}
+	return v.Interface()
+}
+
+// asInterface returns v (or &v) as an interface value implementing iface,
+// or nil for a nil pointer.
+func asInterface(v reflect.Value, iface reflect.Type) any {
+	if v.CanAddr() && v.Addr().Type().Implements(iface) {
+		return v.Addr().Interface()
+	}
+	if v.Type().Implements(iface) {
+		if v.Kind() == reflect.Pointer && v.IsNil() {
+			return nil
+		}
+		return v.Interface()
+	}
+	// A pointer-receiver method on a value we cannot address: copy it.
+	p := reflect.New(v.Type())
+	p.Elem().Set(v)
+	return p.Interface()
+}
+
+// ValueOf converts x, a value given by a caller for this column (a filter
+// value, say), to the plain [driver.Value] the column's own field would
+// produce. x may be of the field's type, a pointer to it, or any type of
+// the same family (any integer for an integer column, any string type for a
+// string column, ...). An integer that does not fit the field's type is an
+// error wrapping [ErrConvert]. nil stays nil.
+func (d *Descriptor) ValueOf(x any) (driver.Value, error) {
+	// Fast paths for the common cases: no reflection, and an int64 or
+	// string already of the right shape is returned as it is, with no new
+	// allocation.
+	if !d.Tag.ImplicitNull {
+		// The int64 and string cases return x itself, the caller's
+		// interface value, rather than the typed value, which would be
+		// boxed again.
+		switch y := x.(type) {
+		case nil:
+			return nil, nil
+		case int64:
+			if d.conv == convInt && fitsInt(y, d.Type.Bits()) {
+				return x, nil
+			}
+		case int:
+			if d.conv == convInt && fitsInt(int64(y), d.Type.Bits()) {
+				return int64(y), nil
+			}
+		case int32:
+			if d.conv == convInt && fitsInt(int64(y), d.Type.Bits()) {
+				return int64(y), nil
+			}
+		case string:
+			if d.conv == convString {
+				return x, nil
+			}
+		}
+	}
+	if x == nil {
+		return nil, nil
+	}
+	rv := reflect.ValueOf(x)
+	t := rv.Type()
+	if t == d.Type {
+		return d.value(rv)
+	}
+	if t.Kind() == reflect.Pointer && t.Elem() == d.Type {
+		if rv.IsNil() {
+			return nil, nil
+		}
+		return d.value(rv.Elem())
+	}
+	if t.Kind() == reflect.Pointer {
+		if rv.IsNil() {
+			return nil, nil
+		}
+		rv, t = rv.Elem(), t.Elem()
+	}
+	conv := reflect.New(d.Type).Elem()
+	switch d.conv {
+	case convInt, convUint:
+		switch t.Kind() {
+		case reflect.Int, reflect.Int8, reflect.Int16, reflect.Int32, reflect.Int64:
+			if err := setInt(conv, rv.Int()); err != nil {
+				return nil, d.wrap("value", err)
+			}
+			return d.value(conv)
+		case reflect.Uint, reflect.Uint8, reflect.Uint16, reflect.Uint32, reflect.Uint64, reflect.Uintptr:
+			if err := setUint(conv, rv.Uint()); err != nil {
+				return nil, d.wrap("value", err)
+			}
+			return d.value(conv)
+		}
+	case convFloat:
+		switch t.Kind() {
+		case reflect.Float32, reflect.Float64:
+			conv.SetFloat(rv.Float())
+			return d.value(conv)
+		case reflect.Int, reflect.Int8, reflect.Int16, reflect.Int32, reflect.Int64:
+			conv.SetFloat(float64(rv.Int()))
+			return d.value(conv)
+		case reflect.Uint, reflect.Uint8, reflect.Uint16, reflect.Uint32, reflect.Uint64:
+			conv.SetFloat(float64(rv.Uint()))
+			return d.value(conv)
+		}
+	case convString:
+		if t.Kind() == reflect.String {
+			conv.SetString(rv.String())
+			return d.value(conv)
+		}
+	case convBool:
+		if t.Kind() == reflect.Bool {
+			conv.SetBool(rv.Bool())
+			return d.value(conv)
+		}
+	case convBytes:
+		if t.Kind() == reflect.Slice && t.Elem().Kind() == reflect.Uint8 {
+			conv.SetBytes(rv.Bytes())
+			return d.value(conv)
+		}
+		if t.Kind() == reflect.String {
+			conv.SetBytes([]byte(rv.String()))
+			return d.value(conv)
+		}
+	}
+	if t.ConvertibleTo(d.Type) && sameFamily(t, d.Type) {
+		return d.value(rv.Convert(d.Type))
+	}
+	return nil, d.errorf("value", "cannot use a %v for a column of Go type %v: %w", t, d.fieldType(), ErrConvert)
+}
+
+// sameFamily keeps ValueOf from using Go conversions that change meaning
+// (int to string makes a rune).
+func sameFamily(a, b reflect.Type) bool {
+	return a.Kind() == b.Kind()
+}
+
+// rawMessageType is exempt from the invalid UTF-8 check: its text is the
+// caller's own JSON, where a \ufffd escape is the caller's choice.
+var rawMessageType = reflect.TypeFor[json.RawMessage]()
+
+// replacedInvalidUTF8 returns the offset in the JSON document b of the
+// first `\ufffd` escape, or -1. encoding/json (and compatible encoders)
+// write each invalid UTF-8 byte of a string as that escape, while a real
+// U+FFFD in the input is written as its three UTF-8 bytes; so the escape
+// means data would be lost. A `\\ufffd` (an escaped backslash followed
+// by the letters) is not an escape and is skipped.
+func replacedInvalidUTF8(b []byte) int {
+	const esc = `\ufffd`
+	off := 0
+	for {
+		i := bytes.Index(b[off:], []byte(esc))
+		if i < 0 {
+			return -1
+		}
+		i += off
+		n := 0 // backslashes right before the match
+		for j := i - 1; j >= 0 && b[j] == '\\'; j-- {
+			n++
+		}
+		if n%2 == 0 {
+			return i
+		}
+		off = i + len(esc)
+	}
+}
+
+// fitsInt reports whether v fits a signed integer of the given bits.
+func fitsInt(v int64, bits int) bool {
+	if bits >= 64 {
+		return true
+	}
+	lim := int64(1) << (bits - 1)
+	return v >= -lim && v < lim
+}

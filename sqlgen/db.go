@@ -1,0 +1,219 @@
+package sqlgen
+
+import (
+	"context"
+	"database/sql"
+	"fmt"
+	"reflect"
+	"time"
+)
+
+// DB runs the schema's statements on a *sql.DB, or on the transaction
+// carried by the context of each call. It is safe for concurrent use.
+// Methods such as [DB.WithShardLimit] return configured copies; the
+// original is unchanged.
+type DB struct {
+	conn            *sql.DB
+	schema          *Schema
+	observer        Observer
+	limit           *limit
+	refuseFullScans bool
+	stmts           *stmtCache
+	dialect         *dialect
+}
+
+// smallArgs is how many arguments of a one-row write fit a buffer on the
+// stack before a heap slice is needed.
+const smallArgs = 16
+
+// Option configures a [DB].
+type Option func(*DB)
+
+// NewDB returns a DB that maps the types of schema onto conn.
+func NewDB(conn *sql.DB, schema *Schema, opts ...Option) *DB {
+	db := &DB{conn: conn, schema: schema, dialect: &dialect{}}
+	for _, o := range opts {
+		o(db)
+	}
+	return db
+}
+
+// Conn returns the underlying *sql.DB.
+func (db *DB) Conn() *sql.DB { return db.conn }
+
+// Schema returns the schema the DB was made with.
+func (db *DB) Schema() *Schema { return db.schema }
+
+// exec runs a write statement of t, reporting it to the observer.
+func (db *DB) exec(ctx context.Context, t *table, op, query string, args []any) (sql.Result, error) {
+	var start time.Time
+	if db.observer != nil {
+		start = time.Now()
+	}
+	res, err := db.execStmt(ctx, query, args)
+	return db.execDone(ctx, t, op, query, len(args), start, res, err)
+}
+
+// execOn is exec on a connection or transaction of the caller's choosing.
+func (db *DB) execOn(ctx context.Context, ex execQuerier, t *table, op, query string, args []any) (sql.Result, error) {
+	var start time.Time
+	if db.observer != nil {
+		start = time.Now()
+	}
+	res, err := ex.ExecContext(ctx, query, args...)
+	return db.execDone(ctx, t, op, query, len(args), start, res, err)
+}
+
+// execDone wraps the error of a statement and reports it to the observer.
+func (db *DB) execDone(ctx context.Context, t *table, op, query string, nargs int, start time.Time, res sql.Result, err error) (sql.Result, error) {
+	if err != nil {
+		err = fmt.Errorf("sqlgen: %s on table %q: %w", op, t.name, err)
+	}
+	if db.observer != nil {
+		n := int64(-1)
+		if err == nil {
+			if a, aerr := res.RowsAffected(); aerr == nil {
+				n = a
+			}
+		}
+		db.observe(ctx, t, op, query, nargs, start, n, err)
+	}
+	return res, err
+}
+
+// writeRow checks row, a *T, and the DB's shard limit, and returns its
+// table and struct value.
+func (db *DB) writeRow(ctx context.Context, row any, method string) (*table, reflect.Value, error) {
+	t, sv, err := db.schema.structPtr(row, method)
+	if err != nil {
+		return nil, sv, fmt.Errorf("sqlgen: %w", err)
+	}
+	if db.limit != nil {
+		if err := db.limit.checkWrite(ctx, t, sv); err != nil {
+			return nil, sv, err
+		}
+	}
+	return t, sv, nil
+}
+
+// InsertRow inserts row, a *T for a registered struct T. On an
+// AutoIncrement table whose key field is zero, the key column is left out
+// so the server assigns it, and the new id is written back into the field.
+func (db *DB) InsertRow(ctx context.Context, row any) (sql.Result, error) {
+	t, sv, err := db.writeRow(ctx, row, "InsertRow")
+	if err != nil {
+		return nil, err
+	}
+	query, skip := t.insertSQL, (*column)(nil)
+	var idField reflect.Value
+	if t.autoInc != nil {
+		idField = t.autoInc.fieldOf(sv)
+		if idField.IsZero() {
+			query, skip = t.insertAutoSQL, t.autoInc
+		}
+	}
+	var buf [smallArgs]any
+	args, err := t.rowValues(buf[:0], sv, t.columns, skip)
+	if err != nil {
+		return nil, fmt.Errorf("sqlgen: InsertRow into table %q: %w", t.name, err)
+	}
+	if _, err := db.checkValues(ctx, nil, t, t.columns, skip, args); err != nil {
+		return nil, err
+	}
+	res, err := db.exec(ctx, t, "insert", query, args)
+	if err != nil {
+		return nil, err
+	}
+	if skip != nil {
+		id, err := res.LastInsertId()
+		if err != nil {
+			return res, fmt.Errorf("sqlgen: reading the new id of table %q: %w", t.name, err)
+		}
+		if err := setID(idField, id); err != nil {
+			return res, fmt.Errorf("sqlgen: new id of table %q into %s: %w", t.name, t.autoInc.field, err)
+		}
+	}
+	return res, nil
+}
+
+func setID(f reflect.Value, id int64) error {
+	switch f.Kind() {
+	case reflect.Uint, reflect.Uint8, reflect.Uint16, reflect.Uint32, reflect.Uint64, reflect.Uintptr:
+		if id < 0 || f.OverflowUint(uint64(id)) {
+			return fmt.Errorf("id %d does not fit a %v: %w", id, f.Type(), ErrConvert)
+		}
+		f.SetUint(uint64(id))
+	default:
+		if f.OverflowInt(id) {
+			return fmt.Errorf("id %d does not fit a %v: %w", id, f.Type(), ErrConvert)
+		}
+		f.SetInt(id)
+	}
+	return nil
+}
+
+// UpsertRow inserts row, a *T, or, when a row with the same primary or
+// unique key exists, updates its other columns (INSERT ... ON DUPLICATE
+// KEY UPDATE). It is refused on AutoIncrement tables, whose keys come from
+// the server.
+func (db *DB) UpsertRow(ctx context.Context, row any) (sql.Result, error) {
+	t, sv, err := db.writeRow(ctx, row, "UpsertRow")
+	if err != nil {
+		return nil, err
+	}
+	if t.pk == AutoIncrement {
+		return nil, fmt.Errorf("sqlgen: UpsertRow on AutoIncrement table %q: %w", t.name, ErrUnsupported)
+	}
+	var buf [smallArgs]any
+	args, err := t.rowValues(buf[:0], sv, t.columns, nil)
+	if err != nil {
+		return nil, fmt.Errorf("sqlgen: UpsertRow into table %q: %w", t.name, err)
+	}
+	if _, err := db.checkValues(ctx, nil, t, t.columns, nil, args); err != nil {
+		return nil, err
+	}
+	return db.exec(ctx, t, "upsert", t.upsertSQL, args)
+}
+
+// UpdateRow writes every non-key column of row, a *T, to the row with the
+// same primary key. Updating a row that does not exist is not an error
+// (MySQL cannot tell it from an update that changed nothing unless the DSN
+// sets clientFoundRows=true).
+func (db *DB) UpdateRow(ctx context.Context, row any) error {
+	t, sv, err := db.writeRow(ctx, row, "UpdateRow")
+	if err != nil {
+		return err
+	}
+	if t.updateSQL == "" {
+		return fmt.Errorf("sqlgen: UpdateRow on table %q, which has only key columns: %w", t.name, ErrUnsupported)
+	}
+	var buf [smallArgs]any
+	args, err := t.rowValues(buf[:0], sv, t.others, nil)
+	if err == nil {
+		args, err = t.rowValues(args, sv, t.primary, nil)
+	}
+	if err != nil {
+		return fmt.Errorf("sqlgen: UpdateRow of table %q: %w", t.name, err)
+	}
+	if _, err := db.checkValues(ctx, nil, t, t.others, nil, args[:len(t.others)]); err != nil {
+		return err
+	}
+	_, err = db.exec(ctx, t, "update", t.updateSQL, args)
+	return err
+}
+
+// DeleteRow deletes the row with the primary key of row, a *T. Deleting a
+// row that does not exist is not an error.
+func (db *DB) DeleteRow(ctx context.Context, row any) error {
+	t, sv, err := db.writeRow(ctx, row, "DeleteRow")
+	if err != nil {
+		return err
+	}
+	var buf [smallArgs]any
+	args, err := t.rowValues(buf[:0], sv, t.primary, nil)
+	if err != nil {
+		return fmt.Errorf("sqlgen: DeleteRow of table %q: %w", t.name, err)
+	}
+	_, err = db.exec(ctx, t, "delete", t.deleteSQL, args)
+	return err
+}

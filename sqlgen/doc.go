@@ -1,0 +1,121 @@
+// Package sqlgen maps Go structs to MySQL and MariaDB tables, with
+// first-class JSON columns: one struct per table, and a field such as
+// Settings, tagged `sql:",json"`, stored as a JSON document, read and
+// written with no second representation and no hand-written marshalling.
+//
+// # Registering types
+//
+// A [Schema] maps struct types to tables. Register each type once, at
+// start-up:
+//
+//	schema := sqlgen.NewSchema()
+//	schema.MustRegisterType("users", sqlgen.AutoIncrement, User{})
+//
+// Every exported field is a column, named by the snake_case of the field
+// name with runs of capitals kept whole (OrgID is org_id, HTTPStatus is
+// http_status, UserIDs is user_ids), unless its tag names it. The tag is
+// `sql:"name,option,option"`:
+//
+//   - "-" skips the field; unexported fields are skipped too.
+//   - primary marks a primary-key column; several make a composite key; at
+//     least one is required. An [AutoIncrement] table has exactly one,
+//     an integer assigned by the server.
+//   - json, binary, string and implicitnull choose how the value is stored
+//     (see package fields for the rules, including the JSON NULL rules).
+//
+// Anonymous struct fields (embedded by value) are flattened, as
+// encoding/json does; an embedded pointer is refused. Anything the schema
+// cannot map (an unknown option, an unsupported type, a duplicate column,
+// no primary key, a table or type registered twice) fails at registration
+// with an error wrapping [ErrBadSchema] that names the struct and field.
+//
+// Table and column names are checked at registration (letters, digits,
+// '_' and '$') and always written backtick-quoted, so a column may be
+// called `key` or `order`. Values are always bound as arguments, never
+// formatted into SQL text.
+//
+// # Reading and writing
+//
+// [DB] wraps a *sql.DB: [DB.Query], [DB.QueryRow] and [DB.Count] read by
+// [Filter] and [SelectOptions]; [DB.InsertRow], [DB.UpsertRow],
+// [DB.UpdateRow] and [DB.DeleteRow] write one struct, by primary key.
+// Filter values are converted through the column's field type first, so
+// an int32 filters a BIGINT column, and only plain driver values reach
+// the driver.
+//
+// Rows are read with a per-table pool of [fields.Scanner]s that write
+// straight into the result struct's fields: no intermediate values, no map
+// lookup or tag parsing per row. The SQL text of fixed statements is built
+// once per table.
+//
+// [DB.InsertRows] and [DB.UpsertRows] write many rows with one multi-row
+// INSERT per chunk, all or nothing: several chunks run in a transaction
+// of their own unless the context carries the caller's. Typed helpers [Get] and [Select] wrap
+// QueryRow and Query for new code. [SelectOptions].Order sorts by columns
+// checked against the schema; Where and OrderBy are raw SQL and must never
+// carry user input.
+//
+// # Batched reads
+//
+// Under a context from [WithBatching], concurrent QueryRow and Query calls
+// on the same table with equality filters on integer, bool or NULL values
+// and no options are merged into one statement (col IN (...), or
+// (a=? AND b=?) OR ...), and each caller gets exactly its own rows: the
+// N+1 queries of GraphQL resolvers become one per level.
+//
+// # Guard rails
+//
+// [DB.WithShardLimit] and [DB.WithDynamicLimit] return copies of a DB
+// that refuse reads not pinned to a tenant's column values and writes of
+// rows outside them ([ErrLimit]). [DB.RefuseFullScans] returns a copy that
+// runs EXPLAIN first and refuses reads that would use no index
+// ([ErrNoIndex]); [DB.FullScanQuery] reads anyway.
+//
+// # Schema tooling and rows outside the database
+//
+// [Schema.CreateTableSQL] writes the CREATE TABLE of a registered type;
+// [Schema.Check] compares every registered table with the live database
+// and lists every difference in one [*DriftError]. [Schema.BuildStruct]
+// and [Schema.UnbuildStruct] convert between structs and driver values in
+// column order (for change-data-capture consumers); [Schema.MakeTester]
+// evaluates a Filter against a struct in memory.
+//
+// # Performance
+//
+// [WithStmtCache] keeps prepared statements per SQL text, saving the
+// prepare and close round trips of go-sql-driver/mysql's default DSN. The
+// SQL text of reads without options is cached per filter shape, so a
+// repeated read by key builds no SQL and allocates as much as the same
+// read written by hand.
+//
+// # Observability
+//
+// [WithObserver] reports every statement (table, operation, SQL, argument
+// count, duration, rows, error); [SlogObserver] logs them with log/slog.
+// A DB without an observer pays nothing for it.
+//
+// # Transactions
+//
+// [DB.WithTx] begins a transaction and returns a context carrying it;
+// every DB method given that context runs inside the transaction, and the
+// caller commits or rolls back. [DB.WithExistingTx] attaches a transaction
+// the caller began. [DB.Transact] commits or rolls back around a function,
+// and [DB.TransactWithRetry] runs it again after a deadlock or lock wait
+// timeout ([IsRetryable]).
+//
+// # Testing
+//
+// Package sqlgentest gives each test a database of its own on a real
+// server, dropped when the test ends.
+//
+// # Errors
+//
+// Errors wrap the sentinels in errors.go ([ErrNotRegistered],
+// [ErrUnknownColumn], [ErrTooManyRows], ...), the fields package's
+// [*fields.Error] for values that do not convert (naming table, column and
+// field), or the driver's error, so errors.Is and errors.As reach all of
+// them. No matching row in [DB.QueryRow] satisfies
+// errors.Is(err, sql.ErrNoRows). A value too large for the server's
+// max_allowed_packet is refused before it is sent ([ErrTooLarge]), so the
+// server never drops a pooled connection over it.
+package sqlgen

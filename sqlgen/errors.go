@@ -1,0 +1,58 @@
+package sqlgen
+
+import (
+	"errors"
+	"reflect"
+
+	"github.com/seed-b2691315/sqlgen/fields"
+)
+
+// Sentinel errors. Every error this package returns wraps one of these, an
+// error of the fields package, or the driver's error (a *mysql.MySQLError
+// stays reachable with errors.As), and says which table, column or field it
+// is about.
+var (
+	// ErrBadSchema is wrapped by every registration error.
+	ErrBadSchema = errors.New("sqlgen: bad schema")
+	// ErrNotRegistered means a type or table name is not in the schema.
+	ErrNotRegistered = errors.New("sqlgen: not registered")
+	// ErrUnknownColumn means a filter names a column the table does not
+	// have.
+	ErrUnknownColumn = errors.New("sqlgen: unknown column")
+	// ErrInvalidArgument means an argument has the wrong shape, such as a
+	// result that is not a *[]*T.
+	ErrInvalidArgument = errors.New("sqlgen: invalid argument")
+	// ErrTooManyRows is returned by QueryRow when more than one row
+	// matches.
+	ErrTooManyRows = errors.New("sqlgen: more than one row")
+	// ErrTxInProgress means a transaction is already carried by the
+	// context.
+	ErrTxInProgress = errors.New("sqlgen: transaction already in progress")
+	// ErrUnsupported means the operation cannot be done on this table,
+	// such as an upsert on an AutoIncrement table.
+	ErrUnsupported = errors.New("sqlgen: unsupported operation")
+	// ErrTooLarge means a value is larger than the server's
+	// max_allowed_packet: it is refused before it is sent.
+	ErrTooLarge = errors.New("sqlgen: value larger than max_allowed_packet")
+)
+
+// Errors of the fields package, re-exported so that callers of sqlgen can
+// branch on them without importing fields.
+var (
+	// ErrUnexpectedNull: SQL NULL read into a field that cannot hold it.
+	ErrUnexpectedNull = fields.ErrUnexpectedNull
+	// ErrConvert: a value does not fit its field or column.
+	ErrConvert = fields.ErrConvert
+	// ErrUnsupportedType: a Go type that cannot be a column.
+	ErrUnsupportedType = fields.ErrUnsupportedType
+)
+
+// typeOf names the type of a caller's argument in an error message
+// without letting the argument escape to the heap, as passing it to fmt
+// would.
+func typeOf(v any) string {
+	if t := reflect.TypeOf(v); t != nil {
+		return t.String()
+	}
+	return "nil"
+}

@@ -1,0 +1,272 @@
+package sqlgen
+
+import (
+	"database/sql/driver"
+	"fmt"
+	"reflect"
+	"slices"
+	"strings"
+)
+
+// Filter selects rows by equality on columns, named as in the database.
+// The conditions are ANDed, in the order of the sorted column names so
+// the SQL text is deterministic.
+//
+// A value is converted through its column's field type first (an int32
+// filters a BIGINT column, a named string type a VARCHAR column, a struct
+// a JSON column), and only the resulting plain [driver.Value] is sent. A
+// nil value (or a nil pointer, or the zero value of an implicitnull
+// column) means IS NULL. A slice means IN (...) — except where the slice
+// is itself one column value ([]byte, or a JSON-encoded slice); an empty
+// slice matches no row, and a nil element adds OR ... IS NULL.
+//
+// A JSON column matches a document equal to the value, whatever its key
+// order and white space: JSON_EQUALS on MariaDB 10.7 and later,
+// CAST(? AS JSON) on MySQL (the server's version is asked once per DB, the
+// first time a JSON column is filtered). Older MariaDB has neither; there
+// the filter uses JSON_CONTAINS both ways, which compares arrays as sets.
+type Filter map[string]any
+
+// SelectOptions refine a read. The zero value means "no refinement". The
+// caller's options are never modified.
+type SelectOptions struct {
+	// Where is raw SQL, with ? placeholders for Values, ANDed with the
+	// filter. It is pasted into the statement as it is: never build it
+	// from user input.
+	Where  string
+	Values []any
+	// OrderBy is raw SQL placed after ORDER BY, such as "`age` DESC"; the
+	// same warning applies. Prefer Order, which is checked.
+	OrderBy string
+	// Order sorts by columns of the table, checked against the schema and
+	// quoted, so it is safe with column names that come from a request:
+	// Order: []sqlgen.Order{sqlgen.Desc("age"), sqlgen.Asc("id")}. An
+	// unknown column is an error wrapping [ErrUnknownColumn]. Order and
+	// OrderBy cannot both be set.
+	Order []Order
+	// Limit caps the number of rows when positive.
+	Limit int
+	// ForUpdate adds FOR UPDATE (meaningful inside a transaction).
+	ForUpdate bool
+	// UseIndex and ForceIndex add USE INDEX (...) and FORCE INDEX (...)
+	// hints naming the table's indexes.
+	UseIndex   []string
+	ForceIndex []string
+	// AllowNoIndex lets this read through the check of a DB made with
+	// [DB.RefuseFullScans].
+	AllowNoIndex bool
+}
+
+// maxSortedKeys is how many filter keys are sorted in a stack array before
+// a heap slice is needed.
+const maxSortedKeys = 8
+
+// appendWhere appends " WHERE <conditions>" for filter and opts to b, and
+// their arguments to args.
+func (t *table) appendWhere(b *strings.Builder, args []any, filter Filter, opts *SelectOptions, jsonEq func() (jsonEquality, error)) ([]any, error) {
+	var keyArr [maxSortedKeys]string
+	keys := keyArr[:0]
+	for k := range filter {
+		keys = append(keys, k)
+	}
+	slices.Sort(keys)
+	first := true
+	and := func() {
+		if first {
+			b.WriteString(" WHERE ")
+			first = false
+		} else {
+			b.WriteString(" AND ")
+		}
+	}
+	for _, k := range keys {
+		c, ok := t.byName[k]
+		if !ok {
+			return nil, fmt.Errorf("sqlgen: filter on table %q: column %q: %w", t.name, k, ErrUnknownColumn)
+		}
+		and()
+		var err error
+		if args, err = c.appendCondition(b, args, filter[k], jsonEq); err != nil {
+			return nil, fmt.Errorf("sqlgen: filter on table %q column %q: %w", t.name, k, err)
+		}
+	}
+	if opts != nil && opts.Where != "" {
+		and()
+		b.WriteByte('(')
+		b.WriteString(opts.Where)
+		b.WriteByte(')')
+		args = append(args, opts.Values...)
+	}
+	return args, nil
+}
+
+// isList reports whether filter value v is a list of values for c (IN)
+// rather than one value.
+func (c *column) isList(v any) bool {
+	switch v.(type) {
+	case nil, int64, int, string, bool, float64, []byte:
+		return false
+	}
+	t := reflect.TypeOf(v)
+	if t.Kind() != reflect.Slice && t.Kind() != reflect.Array {
+		return false
+	}
+	if c.desc.IsScalarSlice() && (t == c.desc.Type || t.ConvertibleTo(c.desc.Type)) {
+		return false
+	}
+	return true
+}
+
+// appendCondition appends one column's condition for filter value v.
+// jsonEq is asked how to compare JSON documents, only when a JSON
+// column is compared with a document.
+func (c *column) appendCondition(b *strings.Builder, args []any, v any, jsonEq func() (jsonEquality, error)) ([]any, error) {
+	if !c.isList(v) {
+		dv, err := c.desc.ValueOf(v)
+		if err != nil {
+			return nil, err
+		}
+		eq := jsonUnknown
+		if dv != nil && c.desc.IsJSON() {
+			if eq, err = jsonEq(); err != nil {
+				return nil, err
+			}
+		}
+		return c.appendEqual(b, args, dv, eq), nil
+	}
+	vals, hasNull, err := c.listValues(v)
+	if err != nil {
+		return nil, err
+	}
+	if len(vals) == 0 && !hasNull {
+		b.WriteString("FALSE") // an empty list matches nothing
+		return args, nil
+	}
+	for _, dv := range vals {
+		args = append(args, dv)
+	}
+	count := len(vals)
+	switch {
+	case count == 0:
+		b.WriteString(c.quoted)
+		b.WriteString(" IS NULL")
+	case hasNull:
+		b.WriteByte('(')
+		c.appendIn(b, count)
+		b.WriteString(" OR ")
+		b.WriteString(c.quoted)
+		b.WriteString(" IS NULL)")
+	default:
+		c.appendIn(b, count)
+	}
+	return args, nil
+}
+
+func (c *column) appendEqual(b *strings.Builder, args []any, dv driver.Value, eq jsonEquality) []any {
+	switch {
+	case dv == nil:
+		b.WriteString(c.quoted)
+		b.WriteString(" IS NULL")
+	case c.desc.IsJSON() && eq == jsonEquals:
+		// MariaDB (10.11) takes JSON_EQUALS(NULL, x) as true in a WHERE
+		// clause, though it selects it as NULL: rule NULL out first.
+		b.WriteByte('(')
+		b.WriteString(c.quoted)
+		b.WriteString(" IS NOT NULL AND JSON_EQUALS(")
+		b.WriteString(c.quoted)
+		b.WriteString(",?))")
+		args = append(args, dv)
+	case c.desc.IsJSON() && eq == jsonCast:
+		b.WriteString(c.quoted)
+		b.WriteString("=CAST(? AS JSON)")
+		args = append(args, dv)
+	case c.desc.IsJSON():
+		b.WriteString("JSON_CONTAINS(")
+		b.WriteString(c.quoted)
+		b.WriteString(",?) AND JSON_CONTAINS(?,")
+		b.WriteString(c.quoted)
+		b.WriteByte(')')
+		args = append(args, dv, dv)
+	default:
+		b.WriteString(c.quoted)
+		b.WriteString("=?")
+		args = append(args, dv)
+	}
+	return args
+}
+
+func (c *column) appendIn(b *strings.Builder, n int) {
+	b.WriteString(c.quoted)
+	b.WriteString(" IN (")
+	for i := 0; i < n; i++ {
+		if i > 0 {
+			b.WriteByte(',')
+		}
+		b.WriteByte('?')
+	}
+	b.WriteByte(')')
+}
+
+// Order is one column of [SelectOptions].Order.
+type Order struct {
+	Column string
+	Desc   bool
+}
+
+// Asc sorts by column, ascending.
+func Asc(column string) Order { return Order{Column: column} }
+
+// Desc sorts by column, descending.
+func Desc(column string) Order { return Order{Column: column, Desc: true} }
+
+// appendOrder appends " ORDER BY ..." for opts.
+func (t *table) appendOrder(b *strings.Builder, opts *SelectOptions) error {
+	if len(opts.Order) > 0 && opts.OrderBy != "" {
+		return fmt.Errorf("sqlgen: read of table %q: Order and OrderBy are both set: %w", t.name, ErrInvalidArgument)
+	}
+	if opts.OrderBy != "" {
+		b.WriteString(" ORDER BY ")
+		b.WriteString(opts.OrderBy)
+		return nil
+	}
+	for i, o := range opts.Order {
+		c, ok := t.byName[o.Column]
+		if !ok {
+			return fmt.Errorf("sqlgen: order of table %q: column %q: %w", t.name, o.Column, ErrUnknownColumn)
+		}
+		if i == 0 {
+			b.WriteString(" ORDER BY ")
+		} else {
+			b.WriteByte(',')
+		}
+		b.WriteString(c.quoted)
+		if o.Desc {
+			b.WriteString(" DESC")
+		}
+	}
+	return nil
+}
+
+// listValues converts the elements of v, a list filter value for c, to
+// driver values, leaving nil elements out and reporting whether there
+// were any. An empty list gives no values and no NULL.
+func (c *column) listValues(v any) (vals []driver.Value, hasNull bool, err error) {
+	rv := reflect.ValueOf(v)
+	n := rv.Len()
+	vals = make([]driver.Value, 0, n)
+	for i := 0; i < n; i++ {
+		dv, err := c.desc.ValueOf(rv.Index(i).Interface())
+		if err != nil {
+			return nil, false, fmt.Errorf("element %d: %w", i, err)
+		}
+		if dv == nil {
+			hasNull = true
+			continue
+		}
+		if c.desc.IsJSON() {
+			return nil, false, fmt.Errorf("an IN list is not supported on a JSON column: %w", ErrInvalidArgument)
+		}
+		vals = append(vals, dv)
+	}
+	return vals, hasNull, nil
+}

@@ -1,0 +1,63 @@
+package sqlgen
+
+import (
+	"context"
+	"log/slog"
+	"time"
+)
+
+// Event describes one statement the DB ran, for an [Observer].
+type Event struct {
+	Table    string        // the table the statement is about
+	Op       string        // "query", "count", "explain", "insert", "upsert", "update", "delete", "batch"
+	SQL      string        // the statement text, with ? placeholders
+	Args     int           // the number of bound arguments
+	Duration time.Duration // from sending the statement to reading its last row
+	Rows     int64         // rows read (reads) or affected (writes), -1 if unknown
+	Err      error         // the statement's error, if any
+}
+
+// Observer is called once for every statement a DB runs, after it ends, on
+// the goroutine that ran it. It must be safe for concurrent use and quick.
+// The BEGIN, COMMIT and ROLLBACK of transactions go through database/sql's
+// *sql.Tx and are not reported; neither are the prepares of
+// [WithStmtCache].
+type Observer func(ctx context.Context, e Event)
+
+// WithObserver calls o for every statement. A DB without an observer pays
+// nothing for the feature.
+func WithObserver(o Observer) Option {
+	return func(db *DB) { db.observer = o }
+}
+
+// SlogObserver returns an [Observer] that logs every statement to l at
+// debug level, statements slower than slow at warn level, and failed
+// statements at error level.
+func SlogObserver(l *slog.Logger, slow time.Duration) Observer {
+	return func(ctx context.Context, e Event) {
+		level := slog.LevelDebug
+		msg := "sqlgen: statement"
+		switch {
+		case e.Err != nil:
+			level, msg = slog.LevelError, "sqlgen: statement failed"
+		case slow > 0 && e.Duration >= slow:
+			level, msg = slog.LevelWarn, "sqlgen: slow statement"
+		}
+		if !l.Enabled(ctx, level) {
+			return
+		}
+		attrs := []slog.Attr{
+			slog.String("table", e.Table), slog.String("op", e.Op), slog.String("sql", e.SQL),
+			slog.Int("args", e.Args), slog.Duration("duration", e.Duration), slog.Int64("rows", e.Rows),
+		}
+		if e.Err != nil {
+			attrs = append(attrs, slog.Any("error", e.Err))
+		}
+		l.LogAttrs(ctx, level, msg, attrs...)
+	}
+}
+
+// observe reports a finished statement to the observer, if any.
+func (db *DB) observe(ctx context.Context, t *table, op, query string, args int, start time.Time, rows int64, err error) {
+	db.observer(ctx, Event{Table: t.name, Op: op, SQL: query, Args: args, Duration: time.Since(start), Rows: rows, Err: err})
+}

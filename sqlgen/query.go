@@ -1,0 +1,372 @@
+package sqlgen
+
+import (
+	"context"
+	"database/sql"
+	"fmt"
+	"reflect"
+	"strconv"
+	"strings"
+	"time"
+	"unsafe"
+
+	"github.com/seed-b2691315/sqlgen/fields"
+)
+
+// buildSelect returns the SQL text and arguments of a read of t: head is
+// the table's precomputed SELECT ... FROM `t` (or COUNT) text.
+// jsonEq is asked how the server compares JSON, only when a JSON column
+// is filtered.
+func (t *table) buildSelect(head string, filter Filter, opts *SelectOptions, rowLimit int, jsonEq func() (jsonEquality, error)) (string, []any, error) {
+	var b strings.Builder
+	b.Grow(len(head) + 24*len(filter) + 32 + optsLen(opts))
+	b.WriteString(head)
+	if opts != nil && (len(opts.UseIndex) > 0 || len(opts.ForceIndex) > 0) {
+		if err := appendIndexHints(&b, t, opts); err != nil {
+			return "", nil, err
+		}
+	}
+	args, err := t.appendWhere(&b, make([]any, 0, len(filter)+optsValues(opts)), filter, opts, jsonEq)
+	if err != nil {
+		return "", nil, err
+	}
+	limit := rowLimit
+	if opts != nil {
+		if err := t.appendOrder(&b, opts); err != nil {
+			return "", nil, err
+		}
+		if opts.Limit > 0 && (limit == 0 || opts.Limit < limit) {
+			limit = opts.Limit
+		}
+	}
+	if limit > 0 {
+		b.WriteString(" LIMIT ")
+		b.WriteString(strconv.Itoa(limit))
+	}
+	if opts != nil && opts.ForUpdate {
+		b.WriteString(" FOR UPDATE")
+	}
+	return b.String(), args, nil
+}
+
+func appendIndexHints(b *strings.Builder, t *table, opts *SelectOptions) error {
+	for _, h := range []struct {
+		kw    string
+		names []string
+	}{{" USE INDEX (", opts.UseIndex}, {" FORCE INDEX (", opts.ForceIndex}} {
+		if len(h.names) == 0 {
+			continue
+		}
+		b.WriteString(h.kw)
+		for i, n := range h.names {
+			if err := fields.ValidateName(n); err != nil {
+				return fmt.Errorf("sqlgen: index hint on table %q: %w: %w", t.name, err, ErrInvalidArgument)
+			}
+			if i > 0 {
+				b.WriteByte(',')
+			}
+			b.WriteString(quote(n))
+		}
+		b.WriteByte(')')
+	}
+	return nil
+}
+
+func optsLen(o *SelectOptions) int {
+	if o == nil {
+		return 0
+	}
+	return len(o.Where) + len(o.OrderBy) + 16
+}
+
+func optsValues(o *SelectOptions) int {
+	if o == nil {
+		return 0
+	}
+	return len(o.Values)
+}
+
+// readTable runs a SELECT of t for filter and opts and calls each with
+// every row, scanned into a new *T. rowLimit, when positive, caps the
+// rows asked for.
+func (db *DB) readTable(ctx context.Context, t *table, filter Filter, opts *SelectOptions, rowLimit int, each func(p reflect.Value) error) error {
+	if db.limit != nil {
+		if err := db.limit.checkRead(ctx, t, filter); err != nil {
+			return err
+		}
+	}
+	var query string
+	var args []any
+	ok := false
+	var err error
+	var buf [maxShapeColumns + 1]any
+	if limit, plain := plainLimit(opts, rowLimit); plain {
+		query, args, ok, err = t.cachedSelect(buf[:0], false, filter, limit, db.jsonEqualityFunc(ctx))
+	}
+	if !ok && err == nil {
+		query, args, err = t.buildSelect(t.selectSQL, filter, opts, rowLimit, db.jsonEqualityFunc(ctx))
+	}
+	if err != nil {
+		return err
+	}
+	return db.runSelect(ctx, t, query, args, opts != nil && opts.AllowNoIndex, each)
+}
+
+// plainLimit reports whether opts asks for nothing that changes the SQL
+// text but a Limit (AllowNoIndex does not change it), and returns the
+// row limit of the statement, as buildSelect works it out.
+func plainLimit(opts *SelectOptions, rowLimit int) (int, bool) {
+	if opts == nil {
+		return rowLimit, true
+	}
+	if opts.Where != "" || len(opts.Values) > 0 || opts.OrderBy != "" || len(opts.Order) > 0 ||
+		opts.ForUpdate || len(opts.UseIndex) > 0 || len(opts.ForceIndex) > 0 {
+		return 0, false
+	}
+	if opts.Limit > 0 && (rowLimit == 0 || opts.Limit < rowLimit) {
+		return opts.Limit, true
+	}
+	return rowLimit, true
+}
+
+// runSelect checks the index use of query if the DB asks for it, runs it,
+// and reports it to the observer.
+func (db *DB) runSelect(ctx context.Context, t *table, query string, args []any, allowNoIndex bool, each func(p reflect.Value) error) error {
+	if db.refuseFullScans && !allowNoIndex {
+		if err := db.checkIndex(ctx, t, query, args); err != nil {
+			return err
+		}
+	}
+	var start time.Time
+	if db.observer != nil {
+		start = time.Now()
+	}
+	n, err := db.scanAll(ctx, t, query, args, each)
+	if db.observer != nil {
+		db.observe(ctx, t, "query", query, len(args), start, n, err)
+	}
+	return err
+}
+
+// scanAll runs query and scans every row with the table's pooled scanners.
+func (db *DB) scanAll(ctx context.Context, t *table, query string, args []any, each func(p reflect.Value) error) (int64, error) {
+	rows, err := db.queryRows(ctx, query, args)
+	if err != nil {
+		return 0, fmt.Errorf("sqlgen: querying table %q: %w", t.name, err)
+	}
+	set := t.getScanners()
+	defer t.putScanners(set)
+	var n int64
+	for rows.Next() {
+		p := reflect.New(t.typ)
+		if err := t.scanRow(rows, set, p.UnsafePointer()); err != nil {
+			rows.Close()
+			return n, err
+		}
+		n++
+		if err := each(p); err != nil {
+			rows.Close()
+			return n, err
+		}
+	}
+	// Next returned false: it has closed the rows (database/sql closes
+	// them on the last row, on an error and when the context ends), so no
+	// Close here; a deferred one costs a lock on every read.
+	if err := rows.Err(); err != nil {
+		return n, fmt.Errorf("sqlgen: querying table %q: %w", t.name, err)
+	}
+	return n, nil
+}
+
+// sliceTable checks that result is a *[]*T for a registered T.
+func (db *DB) sliceTable(result any, method string) (*table, reflect.Value, error) {
+	rv := reflect.ValueOf(result)
+	if rv.Kind() != reflect.Pointer || rv.IsNil() || rv.Type().Elem().Kind() != reflect.Slice ||
+		rv.Type().Elem().Elem().Kind() != reflect.Pointer || rv.Type().Elem().Elem().Elem().Kind() != reflect.Struct {
+		return nil, rv, fmt.Errorf("sqlgen: %s: result must be a non-nil *[]*T for a registered struct T, not %v: %w", method, typeOf(result), ErrInvalidArgument)
+	}
+	t, err := db.schema.tableByType(rv.Type().Elem().Elem().Elem())
+	if err != nil {
+		return nil, rv, fmt.Errorf("sqlgen: %s: %w", method, err)
+	}
+	return t, rv, nil
+}
+
+// Query reads the rows of T's table that match filter into result, which
+// must be a *[]*T for a registered struct T. The slice is replaced (an
+// empty, non-nil slice when nothing matches).
+func (db *DB) Query(ctx context.Context, result any, filter Filter, opts *SelectOptions) error {
+	t, rv, err := db.sliceTable(result, "Query")
+	if err != nil {
+		return err
+	}
+	if b := batcherFrom(ctx); b != nil {
+		if ok, rows, err := db.tryBatch(ctx, b, t, filter, opts); ok {
+			if err != nil {
+				return err
+			}
+			out := make([]unsafe.Pointer, len(rows))
+			for i, r := range rows {
+				out[i] = r.UnsafePointer()
+			}
+			*(*[]unsafe.Pointer)(rv.UnsafePointer()) = out
+			return nil
+		}
+	}
+	// The *T rows, collected as plain pointers ([]*T has the layout of
+	// []unsafe.Pointer): no reflection per row. With a Limit, the slice is
+	// made to size at once.
+	capHint := 0
+	if opts != nil && opts.Limit > 0 {
+		capHint = min(opts.Limit, 1024)
+	}
+	out := make([]unsafe.Pointer, 0, capHint)
+	err = db.readTable(ctx, t, filter, opts, 0, func(p reflect.Value) error {
+		out = append(out, p.UnsafePointer())
+		return nil
+	})
+	if err != nil {
+		return err
+	}
+	if out == nil {
+		out = []unsafe.Pointer{} // an empty, non-nil slice
+	}
+	*(*[]unsafe.Pointer)(rv.UnsafePointer()) = out
+	return nil
+}
+
+// QueryRow reads the one row of T's table that matches filter into
+// result, which must be a **T for a registered struct T. No matching row
+// is an error for which errors.Is(err, sql.ErrNoRows) holds; more than one
+// is [ErrTooManyRows]. Unless opts sets a smaller Limit, the statement
+// carries LIMIT 2, enough to tell one row from several. *result is only
+// set on success.
+func (db *DB) QueryRow(ctx context.Context, result any, filter Filter, opts *SelectOptions) error {
+	rv := reflect.ValueOf(result)
+	if rv.Kind() != reflect.Pointer || rv.IsNil() || rv.Type().Elem().Kind() != reflect.Pointer || rv.Type().Elem().Elem().Kind() != reflect.Struct {
+		return fmt.Errorf("sqlgen: QueryRow: result must be a non-nil **T for a registered struct T, not %v: %w", typeOf(result), ErrInvalidArgument)
+	}
+	t, err := db.schema.tableByType(rv.Type().Elem().Elem())
+	if err != nil {
+		return fmt.Errorf("sqlgen: QueryRow: %w", err)
+	}
+	if b := batcherFrom(ctx); b != nil {
+		if ok, rows, err := db.tryBatch(ctx, b, t, filter, opts); ok {
+			switch {
+			case err != nil:
+				return err
+			case len(rows) == 0:
+				return noRow(t)
+			case len(rows) > 1:
+				return fmt.Errorf("sqlgen: QueryRow on table %q: %w", t.name, ErrTooManyRows)
+			}
+			storePtr(rv, rows[0])
+			return nil
+		}
+	}
+	var row reflect.Value
+	err = db.readTable(ctx, t, filter, opts, 2, func(p reflect.Value) error {
+		if row.IsValid() {
+			return fmt.Errorf("sqlgen: QueryRow on table %q: %w", t.name, ErrTooManyRows)
+		}
+		row = p
+		return nil
+	})
+	if err != nil {
+		return err
+	}
+	if !row.IsValid() {
+		return noRow(t)
+	}
+	storePtr(rv, row)
+	return nil
+}
+
+func noRow(t *table) error {
+	return fmt.Errorf("sqlgen: no row of table %q matches: %w", t.name, sql.ErrNoRows)
+}
+
+// FullScanQuery is [DB.Query] with AllowNoIndex set, for the reads that
+// are meant to scan a whole table on a DB made with [DB.RefuseFullScans].
+// The caller's options are not modified.
+func (db *DB) FullScanQuery(ctx context.Context, result any, filter Filter, opts *SelectOptions) error {
+	var o SelectOptions
+	if opts != nil {
+		o = *opts
+	}
+	o.AllowNoIndex = true
+	return db.Query(ctx, result, filter, &o)
+}
+
+// Count returns the number of rows of model's table that match filter;
+// model is a *T for a registered struct T, used only for its type.
+func (db *DB) Count(ctx context.Context, model any, filter Filter) (int64, error) {
+	rt := reflect.TypeOf(model)
+	if rt == nil || rt.Kind() != reflect.Pointer || rt.Elem().Kind() != reflect.Struct {
+		return 0, fmt.Errorf("sqlgen: Count: model must be a *T for a registered struct T, not %v: %w", typeOf(model), ErrInvalidArgument)
+	}
+	t, err := db.schema.tableByType(rt.Elem())
+	if err != nil {
+		return 0, fmt.Errorf("sqlgen: Count: %w", err)
+	}
+	if db.limit != nil {
+		if err := db.limit.checkRead(ctx, t, filter); err != nil {
+			return 0, err
+		}
+	}
+	var buf [maxShapeColumns + 1]any
+	query, args, ok, err := t.cachedSelect(buf[:0], true, filter, 0, db.jsonEqualityFunc(ctx))
+	if !ok && err == nil {
+		query, args, err = t.buildSelect(t.countSQL, filter, nil, 0, db.jsonEqualityFunc(ctx))
+	}
+	if err != nil {
+		return 0, err
+	}
+	if db.refuseFullScans {
+		if err := db.checkIndex(ctx, t, query, args); err != nil {
+			return 0, err
+		}
+	}
+	var start time.Time
+	if db.observer != nil {
+		start = time.Now()
+	}
+	var n int64
+	err = db.scanCount(ctx, query, args, &n)
+	if err != nil {
+		err = fmt.Errorf("sqlgen: counting table %q: %w", t.name, err)
+	}
+	if db.observer != nil {
+		db.observe(ctx, t, "count", query, len(args), start, 1, err)
+	}
+	return n, err
+}
+
+// scanCount reads the single integer a COUNT(*) returns.
+func (db *DB) scanCount(ctx context.Context, query string, args []any, n *int64) error {
+	rows, err := db.queryRows(ctx, query, args)
+	if err != nil {
+		return err
+	}
+	defer rows.Close()
+	if !rows.Next() {
+		if err := rows.Err(); err != nil {
+			return err
+		}
+		return sql.ErrNoRows
+	}
+	if err := rows.Scan(n); err != nil {
+		return err
+	}
+	return rows.Close()
+}
+
+// storePtr sets *result = p, where result (rv) is a **T and p a *T.
+// (Query likewise stores its []*T through a *[]unsafe.Pointer.)
+// reflect.Value.Set would do, but it lets its receiver escape, which
+// would move the caller's variable to the heap: an allocation per call.
+// A **T and a *unsafe.Pointer have the same layout, and the store goes
+// through the compiler's write barrier like any pointer store.
+func storePtr(rv, p reflect.Value) {
+	*(*unsafe.Pointer)(rv.UnsafePointer()) = p.UnsafePointer()
+}

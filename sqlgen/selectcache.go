@@ -1,0 +1,226 @@
+package sqlgen
+
+import (
+	"database/sql/driver"
+	"maps"
+	"slices"
+	"sync"
+	"sync/atomic"
+)
+
+// maxCachedShapes bounds the SQL texts a table keeps.
+const maxCachedShapes = 1024
+
+// maxShapeColumns is the most filter columns of a cached read.
+const maxShapeColumns = 4
+
+// condKind is the form of one column's condition in a cached read.
+type condKind uint8
+
+const (
+	condEq condKind = iota + 1
+	condNull
+	condJSON // followed by the jsonEquality, see shapeKey.json
+)
+
+// shapeKey identifies the SQL text of a read without options: which
+// columns are filtered, how, and the row limit. Everything else in the
+// text is fixed per table.
+type shapeKey struct {
+	count bool
+	limit int
+	n     int
+	cols  [maxShapeColumns]*column
+	kinds [maxShapeColumns]condKind
+	json  [maxShapeColumns]jsonEquality
+}
+
+// shapeCache maps read shapes to their SQL text. Reads take no lock: the
+// map is replaced, never changed, when a shape is added (a table has a
+// handful of shapes, added once each).
+type shapeCache struct {
+	mu    sync.Mutex // serialises put
+	texts atomic.Pointer[map[shapeKey]string]
+}
+
+func (c *shapeCache) get(k *shapeKey) (string, bool) {
+	m := c.texts.Load()
+	if m == nil {
+		return "", false
+	}
+	q, ok := (*m)[*k]
+	return q, ok
+}
+
+func (c *shapeCache) put(k *shapeKey, q string) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	var next map[shapeKey]string
+	if old := c.texts.Load(); old != nil {
+		if len(*old) >= maxCachedShapes {
+			return
+		}
+		if _, ok := (*old)[*k]; ok {
+			return
+		}
+		next = maps.Clone(*old)
+	} else {
+		next = make(map[shapeKey]string, 1)
+	}
+	next[*k] = q
+	c.texts.Store(&next)
+}
+
+// cachedSelect returns the SQL text and arguments of a read of t without
+// options, from the table's shape cache, building and caching the text
+// the first time. ok is false when the read does not qualify (more than
+// four columns, an IN list, an unknown column, a value that
+// does not convert): the caller then builds it the general way, which
+// also reports any error.
+//
+// The arguments are appended to buf, which the caller may keep on its
+// stack.
+func (t *table) cachedSelect(buf []any, count bool, filter Filter, rowLimit int, jsonEq func() (jsonEquality, error)) (query string, args []any, ok bool, err error) {
+	n := len(filter)
+	if n > maxShapeColumns {
+		return "", nil, false, nil
+	}
+	if q, a, hit := t.hinted(buf, filter, count, rowLimit); hit {
+		return q, a, true, nil
+	}
+	key := shapeKey{count: count, limit: rowLimit, n: n}
+	var vals [maxShapeColumns]driver.Value
+	i := 0
+	for k, v := range filter {
+		c, found := t.byName[k]
+		if !found || c.isList(v) {
+			return "", nil, false, nil
+		}
+		dv, err := c.desc.ValueOf(v)
+		if err != nil {
+			return "", nil, false, nil
+		}
+		kind, eq := condEq, jsonUnknown
+		switch {
+		case dv == nil:
+			kind = condNull
+		case c.desc.IsJSON():
+			if eq, err = jsonEq(); err != nil {
+				return "", nil, false, err
+			}
+			kind = condJSON
+		}
+		// Insertion sort by column name: the order of the SQL text.
+		j := i
+		for ; j > 0 && key.cols[j-1].name > c.name; j-- {
+			key.cols[j], key.kinds[j], key.json[j], vals[j] = key.cols[j-1], key.kinds[j-1], key.json[j-1], vals[j-1]
+		}
+		key.cols[j], key.kinds[j], key.json[j], vals[j] = c, kind, eq, dv
+		i++
+	}
+	query, hit := t.shapes.get(&key)
+	if hit {
+		t.addHint(&key, query)
+	}
+	if !hit {
+		head := t.selectSQL
+		if count {
+			head = t.countSQL
+		}
+		query, args, err = t.buildSelect(head, filter, nil, rowLimit, jsonEq)
+		if err != nil {
+			return "", nil, false, err
+		}
+		t.shapes.put(&key, query)
+		return query, args, true, nil
+	}
+	if n == 0 {
+		return query, nil, true, nil
+	}
+	args = buf[:0]
+	for j := 0; j < n; j++ {
+		switch {
+		case key.kinds[j] == condNull:
+		case key.kinds[j] == condJSON && key.json[j] == jsonContains:
+			args = append(args, vals[j], vals[j]) // JSON_CONTAINS both ways
+		default:
+			args = append(args, vals[j])
+		}
+	}
+	return query, args, true, nil
+}
+
+// maxHints is the most shape hints a table keeps.
+const maxHints = 8
+
+// shapeHint is a read shape whose columns are all compared by equality
+// with non-NULL, non-JSON values. A filter of that shape is recognised by
+// looking its columns up in the filter, which costs a fraction of ranging
+// over the filter, sorting its columns and hashing the shape: the common
+// reads (by key, or by the same few columns) take this path.
+type shapeHint struct {
+	count bool
+	limit int
+	cols  []*column // sorted by name, the order of the SQL text's arguments
+	query string
+}
+
+// hinted returns the SQL text and arguments of a read whose filter
+// matches one of t's shape hints.
+func (t *table) hinted(buf []any, filter Filter, count bool, rowLimit int) (string, []any, bool) {
+	n := len(filter)
+hints:
+	for i := range t.hints {
+		h := t.hints[i].Load()
+		if h == nil {
+			break // hints are added in order and never removed
+		}
+		if len(h.cols) != n || h.count != count || h.limit != rowLimit {
+			continue
+		}
+		args := buf[:0]
+		for _, c := range h.cols {
+			v, found := filter[c.name]
+			if !found || c.isList(v) {
+				continue hints
+			}
+			dv, err := c.desc.ValueOf(v)
+			if err != nil || dv == nil {
+				continue hints
+			}
+			args = append(args, dv)
+		}
+		return h.query, args, true
+	}
+	return "", nil, false
+}
+
+// addHint makes the shape k, whose SQL text is query, a hint of t if it
+// qualifies and there is room. Hints are only ever added, so a table's
+// hints are its first few shapes of plain equality.
+func (t *table) addHint(k *shapeKey, query string) {
+	if k.n == 0 {
+		return
+	}
+	for j := 0; j < k.n; j++ {
+		if k.kinds[j] != condEq {
+			return
+		}
+	}
+	var h *shapeHint
+	for i := range t.hints {
+		cur := t.hints[i].Load()
+		if cur == nil {
+			if h == nil {
+				h = &shapeHint{count: k.count, limit: k.limit, cols: append([]*column(nil), k.cols[:k.n]...), query: query}
+			}
+			if t.hints[i].CompareAndSwap(nil, h) {
+				return
+			}
+			cur = t.hints[i].Load() // another goroutine got there first
+		}
+		if cur.count == k.count && cur.limit == k.limit && slices.Equal(cur.cols, k.cols[:k.n]) {
+			return // already a hint
+		}
+	}
+}

@@ -1,0 +1,334 @@
+package sqlgen
+
+import (
+	"database/sql"
+	"database/sql/driver"
+	"fmt"
+	"reflect"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"time"
+	"unsafe"
+
+	"github.com/seed-b2691315/sqlgen/fields"
+)
+
+// table is everything known about one registered struct type, computed
+// once by RegisterType. Nothing on the per-row path looks a name up in a
+// map or parses a tag.
+type table struct {
+	name    string
+	quoted  string // `name`
+	typ     reflect.Type
+	pk      PrimaryKeyType
+	columns []*column
+	byName  map[string]*column
+	primary []*column // primary-key columns, in field order
+	others  []*column // the rest
+	autoInc *column   // the AutoIncrement column, if any
+
+	// SQL text of the fixed statements, built once.
+	selectSQL     string // SELECT `a`,`b` FROM `t`
+	countSQL      string // SELECT COUNT(*) FROM `t`
+	insertSQL     string // all columns
+	insertAutoSQL string // all but the AutoIncrement column
+	upsertSQL     string
+	upsertSuffix  string // " ON DUPLICATE KEY UPDATE ..."
+	updateSQL     string
+	deleteSQL     string
+
+	scanners sync.Pool  // of *scanSet
+	shapes   shapeCache // SQL text of reads without options, by filter shape
+	hints    [maxHints]atomic.Pointer[shapeHint]
+}
+
+// column is one mapped struct field.
+type column struct {
+	name    string
+	quoted  string // `name`
+	field   string // Struct.Field, for errors
+	primary bool
+	desc    *fields.Descriptor
+	index   []int   // path for reflect.Value.FieldByIndex
+	offset  uintptr // byte offset of the field in the table's struct
+	direct  bool    // desc.DirectValue()
+
+}
+
+// fieldOf returns the column's field in struct value sv.
+func (c *column) fieldOf(sv reflect.Value) reflect.Value {
+	if len(c.index) == 1 {
+		return sv.Field(c.index[0])
+	}
+	return sv.FieldByIndex(c.index)
+}
+
+// scanSet is one row's worth of scanners, with the []any that Rows.Scan
+// takes built once.
+type scanSet struct {
+	row      fields.Row // the struct the scanners write into
+	scanners []*fields.Scanner
+	dest     []any
+}
+
+func quote(name string) string { return "`" + name + "`" }
+
+func newTable(name string, pk PrimaryKeyType, value any, codec fields.Codec) (*table, error) {
+	if err := fields.ValidateName(name); err != nil {
+		return nil, fmt.Errorf("table %q: %w: %w", name, err, ErrBadSchema)
+	}
+	if pk != AutoIncrement && pk != UniqueId {
+		return nil, fmt.Errorf("table %q: primary key type %v is neither AutoIncrement nor UniqueId: %w", name, pk, ErrBadSchema)
+	}
+	typ := reflect.TypeOf(value)
+	if typ != nil && typ.Kind() == reflect.Pointer {
+		typ = typ.Elem()
+	}
+	if typ == nil || typ.Kind() != reflect.Struct {
+		return nil, fmt.Errorf("table %q: RegisterType needs a struct value, not %T: %w", name, value, ErrBadSchema)
+	}
+	t := &table{name: name, quoted: quote(name), typ: typ, pk: pk, byName: map[string]*column{}}
+	if err := t.addFields(typ, nil, codec, map[reflect.Type]bool{}); err != nil {
+		return nil, err
+	}
+	if len(t.columns) == 0 {
+		return nil, fmt.Errorf("table %q: struct %v has no columns: %w", name, typ, ErrBadSchema)
+	}
+	for _, c := range t.columns {
+		if c.primary {
+			t.primary = append(t.primary, c)
+		} else {
+			t.others = append(t.others, c)
+		}
+	}
+	if len(t.primary) == 0 {
+		return nil, fmt.Errorf("table %q: struct %v has no primary key; tag one or more fields `sql:\",primary\"`: %w", name, typ, ErrBadSchema)
+	}
+	if pk == AutoIncrement {
+		if len(t.primary) != 1 {
+			return nil, fmt.Errorf("table %q: an AutoIncrement table needs exactly one primary-key column, %v has %d: %w", name, typ, len(t.primary), ErrBadSchema)
+		}
+		c := t.primary[0]
+		switch c.desc.Kind {
+		case reflect.Int, reflect.Int8, reflect.Int16, reflect.Int32, reflect.Int64,
+			reflect.Uint, reflect.Uint8, reflect.Uint16, reflect.Uint32, reflect.Uint64:
+		default:
+			return nil, fmt.Errorf("table %q: AutoIncrement primary key %s must be an integer, not %v: %w", name, c.field, c.desc.Type, ErrBadSchema)
+		}
+		if c.desc.Ptr || c.desc.Conversion() != "int" && c.desc.Conversion() != "uint" {
+			return nil, fmt.Errorf("table %q: AutoIncrement primary key %s must be a plain integer field: %w", name, c.field, ErrBadSchema)
+		}
+		t.autoInc = c
+	}
+	for _, c := range t.columns {
+		typ := t.typ
+		for _, i := range c.index {
+			f := typ.Field(i)
+			c.offset += f.Offset
+			typ = f.Type
+		}
+	}
+	t.buildSQL()
+	t.scanners.New = func() any {
+		set := &scanSet{scanners: make([]*fields.Scanner, len(t.columns)), dest: make([]any, len(t.columns))}
+		for i, c := range t.columns {
+			set.scanners[i] = c.desc.RowScanner(&set.row, c.offset)
+			set.dest[i] = set.scanners[i]
+		}
+		return set
+	}
+	return t, nil
+}
+
+// addFields adds the columns of struct type st, whose fields sit at index
+// path prefix, flattening anonymous struct fields as encoding/json does.
+func (t *table) addFields(st reflect.Type, prefix []int, codec fields.Codec, seen map[reflect.Type]bool) error {
+	if seen[st] {
+		return fmt.Errorf("table %q: struct %v embeds itself: %w", t.name, st, ErrBadSchema)
+	}
+	seen[st] = true
+	defer delete(seen, st)
+	for i := 0; i < st.NumField(); i++ {
+		f := st.Field(i)
+		fieldName := st.Name() + "." + f.Name
+		tagText, _ := f.Tag.Lookup("sql")
+		tag, err := fields.ParseTag(tagText)
+		if err != nil {
+			return fmt.Errorf("table %q: field %s: %w: %w", t.name, fieldName, err, ErrBadSchema)
+		}
+		if tag.Skip {
+			continue
+		}
+		index := append(append([]int(nil), prefix...), i)
+		if f.Anonymous && tag.Name == "" && tag.Encoding == fields.EncodingNone && !tag.Primary && !tag.ImplicitNull {
+			ft := f.Type
+			if ft.Kind() == reflect.Pointer && ft.Elem().Kind() == reflect.Struct && flattenable(ft.Elem()) {
+				return fmt.Errorf("table %q: field %s embeds *%v; embed the struct by value, or tag it `sql:\"-\"` or with a column name: %w", t.name, fieldName, ft.Elem(), ErrBadSchema)
+			}
+			if ft.Kind() == reflect.Struct && flattenable(ft) {
+				if err := t.addFields(ft, index, codec, seen); err != nil {
+					return err
+				}
+				continue
+			}
+		}
+		if !f.IsExported() {
+			if tagText != "" {
+				return fmt.Errorf("table %q: field %s is unexported but tagged `sql:%q`; export it or drop the tag: %w", t.name, fieldName, tagText, ErrBadSchema)
+			}
+			continue
+		}
+		name := tag.Name
+		if name == "" {
+			name = fields.ColumnName(f.Name)
+			if err := fields.ValidateName(name); err != nil {
+				return fmt.Errorf("table %q: field %s: derived column name: %w: %w", t.name, fieldName, err, ErrBadSchema)
+			}
+		}
+		if prev, ok := t.byName[name]; ok {
+			return fmt.Errorf("table %q: fields %s and %s both map to column %q: %w", t.name, prev.field, fieldName, name, ErrBadSchema)
+		}
+		desc, err := fields.NewDescriptor(f.Type, fields.Options{Table: t.name, Column: name, Field: fieldName, Tag: tag, Codec: codec})
+		if err != nil {
+			return fmt.Errorf("%w: %w", err, ErrBadSchema)
+		}
+		c := &column{name: name, quoted: quote(name), field: fieldName, primary: tag.Primary, desc: desc, index: index, direct: desc.DirectValue()}
+		t.columns = append(t.columns, c)
+		t.byName[name] = c
+	}
+	return nil
+}
+
+var (
+	scannerIface = reflect.TypeFor[sql.Scanner]()
+	valuerIface  = reflect.TypeFor[driver.Valuer]()
+)
+
+// flattenable reports whether an embedded struct type is flattened into
+// its fields (rather than being one column of its own, as time.Time or a
+// type with its own Scan and Value methods is).
+func flattenable(t reflect.Type) bool {
+	return t != reflect.TypeFor[time.Time]() && !reflect.PointerTo(t).Implements(scannerIface) && !t.Implements(valuerIface)
+}
+
+func joinQuoted(cols []*column, suffix string) string {
+	var b strings.Builder
+	for i, c := range cols {
+		if i > 0 {
+			b.WriteByte(',')
+		}
+		b.WriteString(c.quoted)
+		b.WriteString(suffix)
+	}
+	return b.String()
+}
+
+func placeholders(n int) string {
+	return strings.TrimSuffix(strings.Repeat("?,", n), ",")
+}
+
+func (t *table) buildSQL() {
+	t.selectSQL = "SELECT " + selectList(t.columns) + " FROM " + t.quoted
+	t.countSQL = "SELECT COUNT(*) FROM " + t.quoted
+	t.insertSQL = "INSERT INTO " + t.quoted + " (" + joinQuoted(t.columns, "") + ") VALUES (" + placeholders(len(t.columns)) + ")"
+	if t.autoInc != nil {
+		rest := make([]*column, 0, len(t.columns)-1)
+		for _, c := range t.columns {
+			if c != t.autoInc {
+				rest = append(rest, c)
+			}
+		}
+		t.insertAutoSQL = "INSERT INTO " + t.quoted + " (" + joinQuoted(rest, "") + ") VALUES (" + placeholders(len(rest)) + ")"
+	}
+	update := make([]string, len(t.others))
+	for i, c := range t.others {
+		update[i] = c.quoted + "=VALUES(" + c.quoted + ")"
+	}
+	if len(update) == 0 {
+		// Only key columns: a duplicate is left as it is.
+		update = []string{t.primary[0].quoted + "=" + t.primary[0].quoted}
+	}
+	t.upsertSuffix = " ON DUPLICATE KEY UPDATE " + strings.Join(update, ",")
+	t.upsertSQL = t.insertSQL + t.upsertSuffix
+	where := joinQuoted(t.primary, "=?")
+	where = strings.ReplaceAll(where, "=?,", "=? AND ")
+	if len(t.others) > 0 {
+		t.updateSQL = "UPDATE " + t.quoted + " SET " + joinQuoted(t.others, "=?") + " WHERE " + where
+	}
+	t.deleteSQL = "DELETE FROM " + t.quoted + " WHERE " + where
+}
+
+func (t *table) getScanners() *scanSet { return t.scanners.Get().(*scanSet) }
+
+func (t *table) putScanners(s *scanSet) {
+	s.row.Set(nil) // keep no caller's struct alive in the pool
+	t.scanners.Put(s)
+}
+
+// scanRow reads the current row of rows into the struct p points to (a
+// *T of the table's type).
+func (t *table) scanRow(rows *sql.Rows, set *scanSet, p unsafe.Pointer) error {
+	set.row.Set(p)
+	if err := rows.Scan(set.dest...); err != nil {
+		return fmt.Errorf("sqlgen: reading a row of table %q: %w", t.name, err)
+	}
+	return nil
+}
+
+// rowValues appends the driver values of struct value sv's columns to
+// args, leaving out skip.
+//
+// When two or more of the columns hold their own driver.Value (strings,
+// int64s, ...: fields.Descriptor.DirectValue), the struct is copied once
+// into an interface and those values point into the copy: one allocation
+// instead of one per value. The copy is also a snapshot: what the driver
+// sends cannot change under it.
+func (t *table) rowValues(args []any, sv reflect.Value, cols []*column, skip *column) ([]any, error) {
+	cp := sv
+	if sv.CanAddr() {
+		n := 0
+		for _, c := range cols {
+			if c.direct && c != skip {
+				n++
+			}
+		}
+		if n >= 2 {
+			cp = reflect.ValueOf(sv.Interface())
+		}
+	}
+	for _, c := range cols {
+		if c == skip {
+			continue
+		}
+		src := sv
+		if c.direct {
+			src = cp
+		}
+		v, err := c.desc.Value(c.fieldOf(src))
+		if err != nil {
+			return nil, err
+		}
+		args = append(args, v)
+	}
+	return args, nil
+}
+
+// selectList is the SELECT list of the columns. A float32 field is read
+// as CAST(`col` AS DOUBLE): the text protocol (a read without arguments,
+// or any read with interpolateParams=true) sends a FLOAT with 6
+// significant digits, a DOUBLE exactly.
+func selectList(cols []*column) string {
+	var b strings.Builder
+	for i, c := range cols {
+		if i > 0 {
+			b.WriteByte(',')
+		}
+		if c.desc.Kind == reflect.Float32 && c.desc.Conversion() == "float" {
+			b.WriteString("CAST(" + c.quoted + " AS DOUBLE)")
+			continue
+		}
+		b.WriteString(c.quoted)
+	}
+	return b.String()
+}

@@ -420,7 +420,10 @@ func TestValue(t *testing.T) {
 		{"json slice", ",json", []string{"x", "y"}, `["x","y"]`},
 		{"json nil slice", ",json", []string(nil), nil},
 		{"json empty slice", ",json", []string{}, "[]"},
-		{"json raw", ",json", json.RawMessage(`{"k": [1, 2]}`), `{"k":[1,2]}`},
+		{"json raw", ",json", json.RawMessage(`{"k": [1, 2]}`), `{"k": [1, 2]}`}, // byte for byte
+		{"json raw html", ",json", json.RawMessage(`["&","<b>"]`), `["&","<b>"]`},
+		{"json raw null text", ",json", json.RawMessage(`null`), `null`},
+		{"json html", ",json", doc{B: "a&b<c>"}, `{"a":0,"b":"a&b<c>"}`}, // a column is not HTML
 		{"json nil raw", ",json", json.RawMessage(nil), nil},
 		{"json int", ",json", 5, "5"},
 		{"binary", ",binary", point{X: 1, Y: -1}, []byte{1, 0xff}},
@@ -503,6 +506,12 @@ func TestValueErrors(t *testing.T) {
 	draw := descFor[json.RawMessage](t, ",json")
 	if got, err := draw.Value(reflect.ValueOf(json.RawMessage(`"\ufffd"`))); err != nil || got != `"\ufffd"` {
 		t.Errorf("RawMessage with a \\ufffd escape: %v, %v", got, err)
+	}
+	// A RawMessage is stored as it is, so it must already be what a JSON
+	// column holds: one JSON value, in UTF-8.
+	for _, bad := range []string{"\"a\xffb\"", `{"k":`, `1 2`, ` `, `{"a":1}x`} {
+		_, err = draw.Value(reflect.ValueOf(json.RawMessage(bad)))
+		checkErr(t, err, "value", fields.ErrConvert)
 	}
 
 	d = descFor[failingValuer](t, "")
@@ -694,7 +703,11 @@ func scanCases() []scanCase {
 		{"json slice<-[]", typeOf[[]int](), ",json", nil, []byte(`[]`), []int{}, nil},
 		{"json any<-object", typeOf[any](), ",json", nil, []byte(`{"a":[1,"x",null]}`), map[string]any{"a": []any{1.0, "x", nil}}, nil},
 		{"json any<-nil", typeOf[any](), ",json", "old", nil, nil, nil},
-		{"json raw<-[]byte", typeOf[json.RawMessage](), ",json", nil, []byte(` {"k":1}`), json.RawMessage(`{"k":1}`), nil},
+		{"json raw<-[]byte", typeOf[json.RawMessage](), ",json", nil, []byte(` {"k": 1}`), json.RawMessage(` {"k": 1}`), nil},
+		{"json raw<-string", typeOf[json.RawMessage](), ",json", json.RawMessage(`1`), `["&",  "\u0026"]`, json.RawMessage(`["&",  "\u0026"]`), nil},
+		{"json raw<-invalid", typeOf[json.RawMessage](), ",json", nil, []byte(`{"k":`), nil, fields.ErrConvert},
+		{"json raw<-empty", typeOf[json.RawMessage](), ",json", nil, []byte{}, nil, fields.ErrConvert},
+		{"json raw<-bad utf8", typeOf[json.RawMessage](), ",json", nil, []byte("\"a\xffb\""), nil, fields.ErrConvert},
 		{"json int<-[]byte", typeOf[int](), ",json", nil, []byte(`12`), 12, nil},
 		{"json implicitnull<-nil", typeOf[doc](), ",json,implicitnull", doc{A: 1}, nil, doc{}, nil},
 		// binary, proto and text.

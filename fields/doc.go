@@ -36,7 +36,10 @@
 //     interface is written as SQL NULL, never as the JSON text null; SQL
 //     NULL reads back as nil, or as the zero value for other types. Values
 //     are sent as a string, not []byte. Decoding reads the driver's bytes
-//     in place and starts from the zero value, so maps never merge.
+//     in place and starts from the zero value, so maps never merge. The
+//     default codec does not escape <, > and & (a column is not HTML). A
+//     json.RawMessage is the document itself: stored and read byte for
+//     byte, once checked to be one JSON value in valid UTF-8.
 //   - binary: encoding.BinaryMarshaler/BinaryUnmarshaler, or the
 //     Marshal() ([]byte, error) / Unmarshal([]byte) error pair of
 //     protobuf-generated types (which get their own copy of the bytes).

@@ -1,6 +1,7 @@
 package fields_test
 
 import (
+	"bytes"
 	"encoding/json"
 	"errors"
 	"reflect"
@@ -88,6 +89,33 @@ func FuzzScanJSON(f *testing.F) {
 				if _, err := d.Value(field); err != nil {
 					t.Fatalf("Scan(%q) into %v gave %#v, which cannot be written back: %v", b, types[i], field.Interface(), err)
 				}
+			}
+		}
+	})
+}
+
+// FuzzJSONCodecMarshal checks JSONCodec.Marshal against the standard
+// library's own unescaped form, a json.Encoder with SetEscapeHTML(false),
+// for arbitrary strings as a value, as a map key and inside a
+// json.Marshaler's output.
+func FuzzJSONCodecMarshal(f *testing.F) {
+	for _, seed := range []string{"", "a&b", "<script>", `\u0026`, `\\u0026`, "\\", "\\\\<", "\u2028\u2029", "\x00\x1f&", "\xff<", `"&"`, "é&ü"} {
+		f.Add(seed)
+	}
+	f.Fuzz(func(t *testing.T, s string) {
+		for _, v := range []any{s, map[string]string{s: s}, []any{s, 1, json.RawMessage(`["<&>"]`)}} {
+			got, err := fields.JSONCodec{}.Marshal(v)
+			if err != nil {
+				t.Fatalf("Marshal(%#v): %v", v, err)
+			}
+			var want bytes.Buffer
+			enc := json.NewEncoder(&want)
+			enc.SetEscapeHTML(false)
+			if err := enc.Encode(v); err != nil {
+				t.Fatal(err)
+			}
+			if string(got)+"\n" != want.String() {
+				t.Fatalf("Marshal(%#v) = %s, want %s", v, got, want.String())
 			}
 		}
 	})

@@ -278,6 +278,13 @@ func (d *Descriptor) scan(v reflect.Value, src any) error {
 		if !ok {
 			return d.badSource(v, src)
 		}
+		if d.Type == rawMessageType {
+			if err := checkRawJSON(b); err != nil {
+				return fmt.Errorf("json.RawMessage: %w: %w", err, ErrConvert)
+			}
+			v.SetBytes(bytes.Clone(b)) // the driver reuses b
+			return nil
+		}
 		v.SetZero() // decode into a clean value: a map or slice must not merge
 		if err := d.codec.Unmarshal(b, v.Addr().Interface()); err != nil {
 			return fmt.Errorf("decoding JSON: %w", err)

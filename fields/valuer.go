@@ -5,10 +5,12 @@ import (
 	"database/sql/driver"
 	"encoding"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"math"
 	"reflect"
 	"time"
+	"unicode/utf8"
 	"unsafe"
 )
 
@@ -112,18 +114,25 @@ func (d *Descriptor) value(v reflect.Value) (driver.Value, error) {
 				return nil, nil
 			}
 		}
+		if d.Type == rawMessageType {
+			// The caller's own document: stored byte for byte, once checked.
+			raw := v.Bytes()
+			if err := checkRawJSON(raw); err != nil {
+				return nil, d.errorf("value", "json.RawMessage: %w: %w", err, ErrConvert)
+			}
+			return string(raw), nil
+		}
 		b, err := d.codec.Marshal(addrOrValue(v))
 		if err != nil {
 			return nil, d.wrap("value", fmt.Errorf("encoding JSON: %w", err))
 		}
-		if d.Type != rawMessageType {
-			if i := replacedInvalidUTF8(b); i >= 0 {
-				return nil, d.errorf("value", "encoding JSON: a string holds invalid UTF-8 (the encoder replaced it with U+FFFD at byte %d of the document): %w", i, ErrConvert)
-			}
+		if i := replacedInvalidUTF8(b); i >= 0 {
+			return nil, d.errorf("value", "encoding JSON: a string holds invalid UTF-8 (the encoder replaced it with U+FFFD at byte %d of the document): %w", i, ErrConvert)
 		}
 		if _, std := d.codec.(JSONCodec); std {
-			// json.Marshal returns a copy of its pooled buffer that nothing
-			// else refers to: it becomes the string without a second copy.
+			// JSONCodec.Marshal returns a copy of its pooled buffer that
+			// nothing else refers to: it becomes the string without a
+			// second copy.
 			return unsafe.String(unsafe.SliceData(b), len(b)), nil
 		}
 		return string(b), nil
@@ -290,9 +299,22 @@ func sameFamily(a, b reflect.Type) bool {
 	return a.Kind() == b.Kind()
 }
 
-// rawMessageType is exempt from the invalid UTF-8 check: its text is the
-// caller's own JSON, where a \ufffd escape is the caller's choice.
+// rawMessageType is a JSON column whose Go value is the document itself:
+// it is neither encoded nor decoded, only checked (see checkRawJSON), and
+// a \ufffd escape in it is the caller's choice.
 var rawMessageType = reflect.TypeFor[json.RawMessage]()
+
+// checkRawJSON refuses what no server stores in a JSON column: text that
+// is not one JSON value, or bytes that are not UTF-8.
+func checkRawJSON(b []byte) error {
+	if !utf8.Valid(b) {
+		return errors.New("the document is not valid UTF-8")
+	}
+	if !json.Valid(b) {
+		return errors.New("the document is not valid JSON")
+	}
+	return nil
+}
 
 // replacedInvalidUTF8 returns the offset in the JSON document b of the
 // first `\ufffd` escape, or -1. encoding/json (and compatible encoders)

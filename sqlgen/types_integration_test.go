@@ -217,6 +217,62 @@ func wantJSONAny(v *allTypes) {
 	v.JA = out
 }
 
+// TestJSONStoredText checks the text that reaches the server: <, > and &
+// are stored as themselves (json.Marshal would write \u003c-style escapes
+// meant for HTML), and a RawMessage is sent byte for byte, so MariaDB,
+// which keeps JSON as text, gives it back unchanged.
+func TestJSONStoredText(t *testing.T) {
+	t.Parallel()
+	conn := sqlgentest.Open(t, []string{allTypesDDL})
+	db := sqlgen.NewDB(conn, newAllTypesSchema(t))
+	ctx := context.Background()
+	raw := json.RawMessage(`{"k": "x&y",  "l": ["<b>"]}`)
+	in := &allTypes{ID: 20, JS: []string{"a&b", "<i>"}, JR: raw}
+	if _, err := db.InsertRow(ctx, in); err != nil {
+		t.Fatal(err)
+	}
+	var js, jr, first, k string
+	var version string
+	err := conn.QueryRow("SELECT js, jr, JSON_UNQUOTE(JSON_EXTRACT(js, '$[0]')), JSON_UNQUOTE(JSON_EXTRACT(jr, '$.k')), VERSION() FROM all_types WHERE id = 20").
+		Scan(&js, &jr, &first, &k, &version)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !strings.Contains(js, `"a&b"`) || !strings.Contains(js, `"<i>"`) || strings.Contains(js, `\u00`) {
+		t.Errorf("[a&b <i>] stored as %s, want the characters themselves", js)
+	}
+	if first != "a&b" || k != "x&y" {
+		t.Errorf("JSON_EXTRACT gives %q and %q, want a&b and x&y", first, k)
+	}
+	var got *allTypes
+	if err := db.QueryRow(ctx, &got, sqlgen.Filter{"id": 20}, nil); err != nil {
+		t.Fatal(err)
+	}
+	if strings.Contains(strings.ToLower(version), "mariadb") {
+		if jr != string(raw) || string(got.JR) != string(raw) {
+			t.Errorf("RawMessage %s stored as %s and read as %s, want it byte for byte", raw, jr, got.JR)
+		}
+	} else if !json.Valid(got.JR) || !strings.Contains(string(got.JR), `"x&y"`) {
+		t.Errorf("RawMessage %s read back as %s", raw, got.JR) // MySQL normalises JSON
+	}
+	if !cmp.Equal(got.JS, in.JS) {
+		t.Errorf("JS read back as %q, want %q", got.JS, in.JS)
+	}
+	// A RawMessage that is not JSON, or not UTF-8, is refused before it
+	// reaches the server, and nothing is written.
+	for _, bad := range []json.RawMessage{json.RawMessage(`{"k":`), json.RawMessage("\"\xff\"")} {
+		_, err := db.InsertRow(ctx, &allTypes{ID: 21, JR: bad})
+		var fe *fields.Error
+		if !errors.Is(err, fields.ErrConvert) || !errors.As(err, &fe) || fe.Column != "jr" {
+			t.Errorf("RawMessage %q: error %v, want a fields.ErrConvert naming column jr", bad, err)
+		}
+	}
+	var n int
+	if err := conn.QueryRow("SELECT COUNT(*) FROM all_types WHERE id = 21").Scan(&n); err != nil || n != 0 {
+		t.Errorf("refused rows: %d written (%v)", n, err)
+	}
+}
+
 // TestJSONNullRules checks what reaches the database for nil and empty
 // JSON values, and what comes back.
 func TestJSONNullRules(t *testing.T) {

@@ -11,8 +11,7 @@ import (
 //
 // Unmarshal receives the driver's own buffer, which is only valid until it
 // returns: an implementation must not keep data after returning (the
-// encoding/json contract already guarantees that). Marshal must return a
-// slice that nothing else refers to.
+// encoding/json contract already guarantees that).
 //
 // A [json.RawMessage] column does not go through the Codec: its bytes are
 // the document, checked to be one JSON value in valid UTF-8 and stored as

@@ -47,8 +47,29 @@ func (db *DB) InsertRows(ctx context.Context, rows any, chunkSize int) error {
 // UpsertRows is [DB.UpsertRow] for many rows, with the chunking and
 // transaction rules of [DB.InsertRows]. It is refused on AutoIncrement
 // tables.
+//
+// On a DB with a limit ([DB.WithShardLimit]), every row must hold the
+// limit's values, and an existing row is updated only if it holds them
+// too. When a row's primary or unique key is taken by a row outside the
+// limit, that row is left unchanged and nothing of the batch is written:
+// the batch runs in a transaction of its own (also when it fits one
+// statement), rolled back, or, inside the caller's transaction, after a
+// SAVEPOINT it rolls back to (the caller's transaction stays open); the
+// error wraps [ErrLimit]. A table with an AUTO_INCREMENT column that the
+// upsert fills (one no field maps to) hides such a collision in a
+// multi-row statement: the batch is then refused with [ErrUnsupported]
+// and rolled back likewise; upsert its rows one at a time.
 func (db *DB) UpsertRows(ctx context.Context, rows any, chunkSize int) error {
-	return db.writeRows(ctx, rows, chunkSize, true)
+	err := db.writeRows(ctx, rows, chunkSize, true)
+	var ce *collisionError
+	if err != nil && db.limit != nil && errors.As(err, &ce) && db.limit.verdict(ctx, ce.t, err) == nil {
+		// Let through: everything was rolled back, and the batch runs
+		// again as without the limit.
+		unlimited := *db
+		unlimited.limit = nil
+		return unlimited.writeRows(ctx, rows, chunkSize, true)
+	}
+	return err
 }
 
 func (db *DB) writeRows(ctx context.Context, rows any, chunkSize int, upsert bool) (err error) {
@@ -73,16 +94,28 @@ func (db *DB) writeRows(ctx context.Context, rows any, chunkSize int, upsert boo
 	}
 	structs := make([]reflect.Value, n)
 	zeroIDs := 0
+	// g is the limit's guard of the batch: nil without a limit, and when
+	// ShouldContinueOnError let a row outside it through (the batch then
+	// runs as without the limit).
+	var g *guard
+	if db.limit != nil {
+		if g, err = db.limit.guardFor(ctx, t); err != nil {
+			return err
+		}
+	}
+	letThrough := false
 	for i := range structs {
 		p := rv.Index(i)
 		if p.IsNil() {
 			return fmt.Errorf("sqlgen: %s into table %q: row %d is nil: %w", method, t.name, i, ErrInvalidArgument)
 		}
 		structs[i] = p.Elem()
-		if db.limit != nil {
-			if err := db.limit.checkWrite(ctx, t, structs[i]); err != nil {
-				return fmt.Errorf("row %d: %w", i, err)
+		if g != nil {
+			through, cErr := db.limit.checkRow(ctx, t, g, structs[i])
+			if cErr != nil {
+				return fmt.Errorf("row %d: %w", i, cErr)
 			}
+			letThrough = letThrough || through
 		}
 		if t.autoInc != nil && t.autoInc.fieldOf(structs[i]).IsZero() {
 			zeroIDs++
@@ -100,7 +133,7 @@ func (db *DB) writeRows(ctx context.Context, rows any, chunkSize int, upsert boo
 		// the rows as the caller gave them, with zero ids, so that it can
 		// be retried as it is.
 		defer func() {
-			if err != nil {
+			if err != nil && !errors.Is(err, ErrRowsWritten) {
 				for _, sv := range structs {
 					t.autoInc.fieldOf(sv).SetZero()
 				}
@@ -140,6 +173,10 @@ func (db *DB) writeRows(ctx context.Context, rows any, chunkSize int, upsert boo
 		}
 	}()
 	callerTx := db.HasTx(ctx)
+	// An upsert under a limit is guarded, and one whose row collided with
+	// a row outside the limit must leave nothing of its batch: it runs in
+	// a transaction of its own, or after a savepoint in the caller's.
+	guarded := upsert && g != nil && !letThrough
 	// begin opens the batch's own transaction: a batch of several
 	// statements is all or nothing only inside one.
 	begin := func() error {
@@ -163,7 +200,12 @@ func (db *DB) writeRows(ctx context.Context, rows any, chunkSize int, upsert boo
 	switch {
 	case callerTx:
 		// The caller's transaction: never committed or rolled back here.
-	case n <= chunkSize:
+		if guarded {
+			if _, err = db.execOn(ctx, db.on(ctx, nil), t, "savepoint", "SAVEPOINT "+guardSavepoint, nil); err != nil {
+				return err
+			}
+		}
+	case n <= chunkSize && !guarded:
 		// Likely one statement, atomic by itself: no transaction unless
 		// the rows' size splits it (see below). Ids need
 		// auto_increment_increment read on the connection that inserts.
@@ -236,6 +278,9 @@ func (db *DB) writeRows(ctx context.Context, rows any, chunkSize int, upsert boo
 			}
 		}
 		query := t.multiRowSQL(i-start, skip, upsert)
+		if guarded {
+			query = t.multiRowSQLSuffix(i-start, skip, g.sql.upsertSuffix)
+		}
 		var res sql.Result
 		if ex != nil {
 			res, err = db.execOn(ctx, ex, t, op, query, args)
@@ -246,21 +291,58 @@ func (db *DB) writeRows(ctx context.Context, rows any, chunkSize int, upsert boo
 			err = fmt.Errorf("rows %d to %d: %w", start, i-1, err)
 			return err
 		}
-		if skip != nil {
-			first, idErr := res.LastInsertId()
-			if idErr != nil {
-				err = fmt.Errorf("sqlgen: InsertRows into table %q: reading the new ids: %w", t.name, idErr)
+		if guarded {
+			if err = g.checkUpsert(t, method, res, i-start); err != nil {
+				err = fmt.Errorf("rows %d to %d: %w", start, i-1, err)
+				if callerTx {
+					// Undo the batch's statements in the caller's
+					// transaction, which stays open.
+					if _, rbErr := db.execOn(ctx, db.on(ctx, nil), t, "rollback to savepoint", "ROLLBACK TO SAVEPOINT "+guardSavepoint, nil); rbErr != nil {
+						err = fmt.Errorf("%w (and rolling back to the savepoint before the batch: %v)", err, rbErr)
+					}
+				}
 				return err
 			}
-			for j := start; j < i; j++ {
-				if err = setID(t.autoInc.fieldOf(structs[j]), first+int64(j-start)*step); err != nil {
-					err = fmt.Errorf("sqlgen: InsertRows into table %q, row %d: %w", t.name, j, err)
-					return err
+		}
+		if skip != nil {
+			// The driver reports the OK packet's unsigned id as an int64:
+			// its bits are the id, which may pass MaxInt64 on a BIGINT
+			// UNSIGNED column.
+			first, idErr := res.LastInsertId()
+			for j := start; idErr == nil && j < i; j++ {
+				id := uint64(first) + uint64(j-start)*uint64(step)
+				if sErr := setID(t.autoInc.fieldOf(structs[j]), id); sErr != nil {
+					idErr = fmt.Errorf("row %d got id %d, which field %s cannot hold: %w", j, id, t.autoInc.field, sErr)
 				}
+			}
+			if idErr != nil {
+				switch {
+				case tx != nil:
+					// Checked before the commit: the deferred rollback
+					// undoes the whole batch.
+					err = fmt.Errorf("sqlgen: InsertRows into table %q: %w; the batch was rolled back, nothing was written", t.name, idErr)
+				case callerTx:
+					err = fmt.Errorf("sqlgen: InsertRows into table %q: rows %d to %d were inserted in the caller's transaction (neither committed nor rolled back here), but their new ids could not be stored: %w: %w",
+						t.name, start, i-1, ErrRowsWritten, idErr)
+				default:
+					err = fmt.Errorf("sqlgen: InsertRows into table %q: the rows were inserted and committed, but their new ids could not be stored: %w: %w", t.name, ErrRowsWritten, idErr)
+				}
+				return err
 			}
 		}
 	}
 	return nil
+}
+
+// guardSavepoint is the savepoint a guarded UpsertRows sets in the
+// caller's transaction, to undo its batch when a row collided with a row
+// outside the limit.
+const guardSavepoint = "sqlgen_upsert_guard"
+
+// multiRowSQLSuffix is multiRowSQL of an upsert with the given ON
+// DUPLICATE KEY UPDATE suffix.
+func (t *table) multiRowSQLSuffix(n int, skip *column, suffix string) string {
+	return t.multiRowSQL(n, skip, false) + suffix
 }
 
 // multiRowSQL returns INSERT INTO `t` (...) VALUES (...),(...) for n rows.

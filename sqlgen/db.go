@@ -3,7 +3,9 @@ package sqlgen
 import (
 	"context"
 	"database/sql"
+	"errors"
 	"fmt"
+	"math"
 	"reflect"
 	"time"
 )
@@ -81,26 +83,35 @@ func (db *DB) execDone(ctx context.Context, t *table, op, query string, nargs in
 	return res, err
 }
 
-// writeRow checks row, a *T, and the DB's shard limit, and returns its
-// table and struct value.
-func (db *DB) writeRow(ctx context.Context, row any, method string) (*table, reflect.Value, error) {
+// writeRow checks row, a *T, and the DB's limit, and returns its table,
+// its struct value and the guard its statement must keep to (nil without
+// a limit, see [limit.writeGuard]).
+func (db *DB) writeRow(ctx context.Context, row any, method string) (*table, reflect.Value, *guard, error) {
 	t, sv, err := db.schema.structPtr(row, method)
 	if err != nil {
-		return nil, sv, fmt.Errorf("sqlgen: %w", err)
+		return nil, sv, nil, fmt.Errorf("sqlgen: %w", err)
 	}
+	var g *guard
 	if db.limit != nil {
-		if err := db.limit.checkWrite(ctx, t, sv); err != nil {
-			return nil, sv, err
+		if g, err = db.limit.writeGuard(ctx, t, sv); err != nil {
+			return nil, sv, nil, err
 		}
 	}
-	return t, sv, nil
+	return t, sv, g, nil
 }
 
 // InsertRow inserts row, a *T for a registered struct T. On an
 // AutoIncrement table whose key field is zero, the key column is left out
-// so the server assigns it, and the new id is written back into the field.
+// so the server assigns it, and the new id is written back into the field
+// (a uint64 field holds every id of a BIGINT UNSIGNED column).
+//
+// An error means the row was not inserted, except one wrapping
+// [ErrRowsWritten]: the row was inserted but its new id could not be read
+// or does not fit the field (an int64 field on a BIGINT UNSIGNED column
+// past MaxInt64, say, which [Schema.Check] reports); the error says so
+// and gives the id, and the field is left zero.
 func (db *DB) InsertRow(ctx context.Context, row any) (sql.Result, error) {
-	t, sv, err := db.writeRow(ctx, row, "InsertRow")
+	t, sv, _, err := db.writeRow(ctx, row, "InsertRow")
 	if err != nil {
 		return nil, err
 	}
@@ -127,27 +138,30 @@ func (db *DB) InsertRow(ctx context.Context, row any) (sql.Result, error) {
 	if skip != nil {
 		id, err := res.LastInsertId()
 		if err != nil {
-			return res, fmt.Errorf("sqlgen: reading the new id of table %q: %w", t.name, err)
+			return res, fmt.Errorf("sqlgen: InsertRow into table %q: the row was inserted, but reading its new id failed: %w: %w", t.name, ErrRowsWritten, err)
 		}
-		if err := setID(idField, id); err != nil {
-			return res, fmt.Errorf("sqlgen: new id of table %q into %s: %w", t.name, t.autoInc.field, err)
+		if err := setID(idField, uint64(id)); err != nil {
+			return res, fmt.Errorf("sqlgen: InsertRow into table %q: the row was inserted with id %d, but field %s cannot hold it: %w: %w", t.name, uint64(id), t.autoInc.field, ErrRowsWritten, err)
 		}
 	}
 	return res, nil
 }
 
-func setID(f reflect.Value, id int64) error {
+// setID stores id, a new AUTO_INCREMENT id, in integer field f. The driver
+// reports ids as int64 whose bits are the server's unsigned id: the
+// caller passes uint64(id).
+func setID(f reflect.Value, id uint64) error {
 	switch f.Kind() {
 	case reflect.Uint, reflect.Uint8, reflect.Uint16, reflect.Uint32, reflect.Uint64, reflect.Uintptr:
-		if id < 0 || f.OverflowUint(uint64(id)) {
+		if f.OverflowUint(id) {
 			return fmt.Errorf("id %d does not fit a %v: %w", id, f.Type(), ErrConvert)
 		}
-		f.SetUint(uint64(id))
+		f.SetUint(id)
 	default:
-		if f.OverflowInt(id) {
+		if id > math.MaxInt64 || f.OverflowInt(int64(id)) {
 			return fmt.Errorf("id %d does not fit a %v: %w", id, f.Type(), ErrConvert)
 		}
-		f.SetInt(id)
+		f.SetInt(int64(id))
 	}
 	return nil
 }
@@ -156,8 +170,15 @@ func setID(f reflect.Value, id int64) error {
 // unique key exists, updates its other columns (INSERT ... ON DUPLICATE
 // KEY UPDATE). It is refused on AutoIncrement tables, whose keys come from
 // the server.
+//
+// On a DB with a limit ([DB.WithShardLimit]), the row must hold the
+// limit's values, and the statement updates an existing row only if it
+// holds them too: when the key is taken by a row outside the limit, that
+// row is left unchanged, nothing is written, and the error wraps
+// [ErrLimit]. The limited columns themselves are never assigned by the
+// update.
 func (db *DB) UpsertRow(ctx context.Context, row any) (sql.Result, error) {
-	t, sv, err := db.writeRow(ctx, row, "UpsertRow")
+	t, sv, g, err := db.writeRow(ctx, row, "UpsertRow")
 	if err != nil {
 		return nil, err
 	}
@@ -172,15 +193,33 @@ func (db *DB) UpsertRow(ctx context.Context, row any) (sql.Result, error) {
 	if _, err := db.checkValues(ctx, nil, t, t.columns, nil, args); err != nil {
 		return nil, err
 	}
-	return db.exec(ctx, t, "upsert", t.upsertSQL, args)
+	if g == nil {
+		return db.exec(ctx, t, "upsert", t.upsertSQL, args)
+	}
+	res, err := db.exec(ctx, t, "upsert", g.sql.upsertSQL, args)
+	if err != nil {
+		return nil, err
+	}
+	if err := g.checkUpsert(t, "UpsertRow", res, 1); err != nil {
+		var ce *collisionError
+		if errors.As(err, &ce) && db.limit.verdict(ctx, t, err) == nil {
+			// Let through: the upsert runs as without the limit.
+			return db.exec(ctx, t, "upsert", t.upsertSQL, args)
+		}
+		return nil, err
+	}
+	return res, nil
 }
 
 // UpdateRow writes every non-key column of row, a *T, to the row with the
 // same primary key. Updating a row that does not exist is not an error
 // (MySQL cannot tell it from an update that changed nothing unless the DSN
-// sets clientFoundRows=true).
+// sets clientFoundRows=true). On a DB with a limit, the row must hold the
+// limit's values and the statement also matches them (WHERE id=? AND
+// org_id=?): a row of another tenant with that key is not touched, as if
+// it did not exist.
 func (db *DB) UpdateRow(ctx context.Context, row any) error {
-	t, sv, err := db.writeRow(ctx, row, "UpdateRow")
+	t, sv, g, err := db.writeRow(ctx, row, "UpdateRow")
 	if err != nil {
 		return err
 	}
@@ -198,14 +237,20 @@ func (db *DB) UpdateRow(ctx context.Context, row any) error {
 	if _, err := db.checkValues(ctx, nil, t, t.others, nil, args[:len(t.others)]); err != nil {
 		return err
 	}
-	_, err = db.exec(ctx, t, "update", t.updateSQL, args)
+	query := t.updateSQL
+	if g != nil {
+		query, args = g.sql.updateSQL, g.appendPins(args)
+	}
+	_, err = db.exec(ctx, t, "update", query, args)
 	return err
 }
 
 // DeleteRow deletes the row with the primary key of row, a *T. Deleting a
-// row that does not exist is not an error.
+// row that does not exist is not an error. On a DB with a limit, the row
+// must hold the limit's values and the statement also matches them: a row
+// of another tenant with that key is not deleted.
 func (db *DB) DeleteRow(ctx context.Context, row any) error {
-	t, sv, err := db.writeRow(ctx, row, "DeleteRow")
+	t, sv, g, err := db.writeRow(ctx, row, "DeleteRow")
 	if err != nil {
 		return err
 	}
@@ -214,6 +259,10 @@ func (db *DB) DeleteRow(ctx context.Context, row any) error {
 	if err != nil {
 		return fmt.Errorf("sqlgen: DeleteRow of table %q: %w", t.name, err)
 	}
-	_, err = db.exec(ctx, t, "delete", t.deleteSQL, args)
+	query := t.deleteSQL
+	if g != nil {
+		query, args = g.sql.deleteSQL, g.appendPins(args)
+	}
+	_, err = db.exec(ctx, t, "delete", query, args)
 	return err
 }

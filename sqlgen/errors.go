@@ -34,6 +34,14 @@ var (
 	// ErrTooLarge means a value is larger than the server's
 	// max_allowed_packet: it is refused before it is sent.
 	ErrTooLarge = errors.New("sqlgen: value larger than max_allowed_packet")
+	// ErrRowsWritten is wrapped by the error of a write that failed after
+	// its rows were written (committed, or written in the caller's
+	// transaction), such as an insert whose new AUTO_INCREMENT id does not
+	// fit the key field: do not retry it as it is, or the rows are
+	// written twice. No other error of a write means its rows were
+	// written, except a failed COMMIT, whose outcome the server may not
+	// have reported.
+	ErrRowsWritten = errors.New("sqlgen: the rows were written")
 )
 
 // Errors of the fields package, re-exported so that callers of sqlgen can

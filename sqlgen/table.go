@@ -5,6 +5,7 @@ import (
 	"database/sql/driver"
 	"fmt"
 	"reflect"
+	"slices"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -37,6 +38,7 @@ type table struct {
 	upsertSuffix  string // " ON DUPLICATE KEY UPDATE ..."
 	updateSQL     string
 	deleteSQL     string
+	guards        sync.Map // string of limited column names -> *guardedSQL
 
 	scanners sync.Pool  // of *scanSet
 	shapes   shapeCache // SQL text of reads without options, by filter shape
@@ -257,6 +259,78 @@ func (t *table) buildSQL() {
 		t.updateSQL = "UPDATE " + t.quoted + " SET " + joinQuoted(t.others, "=?") + " WHERE " + where
 	}
 	t.deleteSQL = "DELETE FROM " + t.quoted + " WHERE " + where
+}
+
+// guardedSQL is the SQL text of a table's writes under a limit on some of
+// its columns (see [DB.WithShardLimit]).
+type guardedSQL struct {
+	// pins are the indexes, in the guard's columns, of the limited
+	// columns outside the primary key: UPDATE and DELETE match them too.
+	pins      []int
+	updateSQL string // updateSQL with AND `col`=? for each pin
+	deleteSQL string // deleteSQL with AND `col`=? for each pin
+	// upsertSuffix assigns no limited column, and each other column only
+	// on a row that holds the limit's values (the inserted row's, which
+	// were checked to be the limit's), and on any other row calls
+	// LAST_INSERT_ID(guardSentinelText) so that the OK packet tells.
+	upsertSuffix string
+	upsertSQL    string
+}
+
+// guarded returns the guarded statements of t for a limit on cols (sorted
+// by name), built once per set of columns.
+func (t *table) guarded(cols []*column) *guardedSQL {
+	key := cols[0].name
+	if len(cols) > 1 {
+		names := make([]string, len(cols))
+		for i, c := range cols {
+			names[i] = c.name
+		}
+		key = strings.Join(names, ",")
+	}
+	if g, ok := t.guards.Load(key); ok {
+		return g.(*guardedSQL)
+	}
+	g := t.buildGuarded(cols)
+	actual, _ := t.guards.LoadOrStore(key, g)
+	return actual.(*guardedSQL)
+}
+
+func (t *table) buildGuarded(cols []*column) *guardedSQL {
+	g := &guardedSQL{}
+	var pin strings.Builder
+	for i, c := range cols {
+		if c.primary {
+			continue // the key match pins it already
+		}
+		g.pins = append(g.pins, i)
+		pin.WriteString(" AND " + c.quoted + "=?")
+	}
+	if t.updateSQL != "" {
+		g.updateSQL = t.updateSQL + pin.String()
+	}
+	g.deleteSQL = t.deleteSQL + pin.String()
+
+	conds := make([]string, len(cols))
+	for i, c := range cols {
+		conds[i] = c.quoted + "<=>VALUES(" + c.quoted + ")"
+	}
+	cond := strings.Join(conds, " AND ")
+	// The first assignment only reports a row outside the limit: the key
+	// column keeps its value either way. MySQL runs the assignments left
+	// to right, each seeing the values the earlier ones set; none sets a
+	// limited column, so every condition sees the stored row's values.
+	k := t.primary[0].quoted
+	update := []string{k + "=IF(" + cond + "," + k + ",IF(LAST_INSERT_ID(" + guardSentinelText + ")," + k + "," + k + "))"}
+	for _, c := range t.others {
+		if slices.Contains(cols, c) {
+			continue
+		}
+		update = append(update, c.quoted+"=IF("+cond+",VALUES("+c.quoted+"),"+c.quoted+")")
+	}
+	g.upsertSuffix = " ON DUPLICATE KEY UPDATE " + strings.Join(update, ",")
+	g.upsertSQL = t.insertSQL + g.upsertSuffix
+	return g
 }
 
 func (t *table) getScanners() *scanSet { return t.scanners.Get().(*scanSet) }

@@ -18,8 +18,8 @@ var ErrSchemaDrift = errors.New("sqlgen: schema drift")
 // Drift is one difference [Schema.Check] found between a registered type
 // and its live table.
 type Drift struct {
-	Table    string // the table
-	Column   string // the column, "" when the whole table is missing
+	Table    string // the table, "" for a problem of the connection's session (its sql_mode)
+	Column   string // the column, "" for a problem of the whole table (missing, or its engine)
 	Field    string // the Go field as Struct.Field, "" for a column no field maps to
 	GoType   string // the Go type of the field (or of the struct, for a missing table)
 	LiveType string // the live column's type, such as "int(11) unsigned NOT NULL"; "" when missing
@@ -29,6 +29,11 @@ type Drift struct {
 // String describes d on one line.
 func (d Drift) String() string {
 	var b strings.Builder
+	if d.Table == "" {
+		b.WriteString("session: ")
+		b.WriteString(d.Problem)
+		return b.String()
+	}
 	fmt.Fprintf(&b, "table %q", d.Table)
 	if d.Column != "" {
 		fmt.Fprintf(&b, " column %q", d.Column)
@@ -78,6 +83,7 @@ type liveColumn struct {
 	hasDefault bool
 	primary    bool   // COLUMN_KEY = 'PRI'
 	extra      string // auto_increment, VIRTUAL GENERATED, ...
+	charset    string // CHARACTER_SET_NAME, "" for columns without one
 }
 
 func (lc *liveColumn) describe() string {
@@ -103,7 +109,22 @@ func (lc *liveColumn) describe() string {
 //     (by COLUMN_KEY), and the key column of an [AutoIncrement] table
 //     that is not AUTO_INCREMENT;
 //   - a live column no field maps to that is NOT NULL without a default
-//     and not generated or AUTO_INCREMENT, so that every insert fails.
+//     and not generated or AUTO_INCREMENT, so that every insert fails;
+//   - a table whose engine has no transactions (MyISAM, Aria, MEMORY,
+//     ...): there a failed InsertRows or UpsertRows can leave part of its
+//     batch, a transaction cannot be rolled back, and a guarded upsert
+//     cannot undo its batch;
+//   - a CHAR, VARCHAR or TEXT column (or a JSON one MariaDB stores as
+//     text) of a string or JSON field whose character set cannot hold
+//     every character of a Go string (utf8mb3, latin1, ascii, ...: only
+//     utf8mb4, utf16, utf16le and utf32 can): an emoji is refused there
+//     in strict mode, and stored as ? without it;
+//   - a session whose sql_mode has neither STRICT_TRANS_TABLES nor
+//     STRICT_ALL_TABLES: the server then truncates a value too long for
+//     its column, and stores what a column's character set cannot hold
+//     as ?, with a warning instead of an error. It is read from one
+//     connection of conn's pool, so set it in the DSN or server-wide.
+//     This problem comes first, with an empty Table.
 //
 // A NOT NULL column for a field that can hold NULL is accepted: it only
 // refuses the NULL values. Extra columns that have a default are
@@ -153,7 +174,7 @@ func (s *Schema) Check(ctx context.Context, conn *sql.DB) error {
 	live := map[string][]*liveColumn{} // by TABLE_NAME, in ordinal order
 	if len(names) > 0 {
 		var q strings.Builder
-		q.WriteString("SELECT TABLE_NAME, COLUMN_NAME, LOWER(DATA_TYPE), COLUMN_TYPE, IS_NULLABLE, COLUMN_DEFAULT IS NOT NULL, COLUMN_KEY = 'PRI', EXTRA" +
+		q.WriteString("SELECT TABLE_NAME, COLUMN_NAME, LOWER(DATA_TYPE), COLUMN_TYPE, IS_NULLABLE, COLUMN_DEFAULT IS NOT NULL, COLUMN_KEY = 'PRI', EXTRA, COALESCE(CHARACTER_SET_NAME, '')" +
 			" FROM information_schema.COLUMNS WHERE TABLE_SCHEMA = DATABASE() AND LOWER(TABLE_NAME) IN (")
 		args := make([]any, len(names))
 		for i, n := range names {
@@ -172,7 +193,7 @@ func (s *Schema) Check(ctx context.Context, conn *sql.DB) error {
 		for rows.Next() {
 			var tname, nullable string
 			lc := &liveColumn{}
-			if err := rows.Scan(&tname, &lc.name, &lc.dataType, &lc.columnType, &nullable, &lc.hasDefault, &lc.primary, &lc.extra); err != nil {
+			if err := rows.Scan(&tname, &lc.name, &lc.dataType, &lc.columnType, &nullable, &lc.hasDefault, &lc.primary, &lc.extra, &lc.charset); err != nil {
 				return fmt.Errorf("sqlgen: Check: reading information_schema.COLUMNS: %w", err)
 			}
 			lc.nullable = nullable == "YES"
@@ -184,6 +205,15 @@ func (s *Schema) Check(ctx context.Context, conn *sql.DB) error {
 	}
 
 	var problems []Drift
+	if p, err := checkSQLMode(ctx, conn); err != nil {
+		return err
+	} else if p != "" {
+		problems = append(problems, Drift{Problem: p})
+	}
+	engines, err := liveEngines(ctx, conn, names)
+	if err != nil {
+		return err
+	}
 	for _, name := range names {
 		t := reg.byName[name]
 		cols, ok := live[name]
@@ -199,6 +229,11 @@ func (s *Schema) Check(ctx context.Context, conn *sql.DB) error {
 		if !ok {
 			problems = append(problems, Drift{Table: name, GoType: t.typ.String(), Problem: fmt.Sprintf("no such table in database %q", dbName.String)})
 			continue
+		}
+		if e, ok := engines[strings.ToLower(name)]; ok && !e.transactional {
+			problems = append(problems, Drift{Table: name, GoType: t.typ.String(), Problem: fmt.Sprintf(
+				"the table's engine %s has no transactions: a failed InsertRows or UpsertRows can leave part of its batch written, "+
+					"a transaction's writes to it are not rolled back, and an upsert under a limit cannot undo a refused batch; use InnoDB", e.name)})
 		}
 		problems = append(problems, checkTable(t, cols)...)
 	}
@@ -232,6 +267,11 @@ func checkTable(t *table, cols []*liveColumn) []Drift {
 			p.Problem = why
 			problems = append(problems, p)
 		}
+		if why := charsetProblem(c, lc); why != "" {
+			p := d
+			p.Problem = why
+			problems = append(problems, p)
+		}
 		if c.primary != lc.primary {
 			p := d
 			if c.primary {
@@ -261,6 +301,88 @@ func checkTable(t *table, cols []*liveColumn) []Drift {
 		})
 	}
 	return problems
+}
+
+// checkSQLMode returns the problem of the session's sql_mode, "" when it
+// is strict.
+func checkSQLMode(ctx context.Context, conn *sql.DB) (string, error) {
+	var mode string
+	if err := conn.QueryRowContext(ctx, "SELECT @@SESSION.sql_mode").Scan(&mode); err != nil {
+		return "", fmt.Errorf("sqlgen: Check: reading the session's sql_mode: %w", err)
+	}
+	for _, m := range strings.Split(strings.ToUpper(mode), ",") {
+		if m == "STRICT_TRANS_TABLES" || m == "STRICT_ALL_TABLES" {
+			return "", nil
+		}
+	}
+	return fmt.Sprintf("sql_mode %q has neither STRICT_TRANS_TABLES nor STRICT_ALL_TABLES: the server truncates a string too long for its column, "+
+		"stores characters its character set cannot hold as ?, and clips numbers out of range, with a warning instead of an error; "+
+		"add STRICT_TRANS_TABLES (in the DSN, such as sql_mode=%%27STRICT_TRANS_TABLES%%27, or server-wide)", mode), nil
+}
+
+// liveEngine is a table's storage engine, as information_schema tells.
+type liveEngine struct {
+	name          string
+	transactional bool
+}
+
+// liveEngines returns the engines of the tables named names (lower case
+// keys) in the current database. Views, which have none, are left out.
+func liveEngines(ctx context.Context, conn *sql.DB, names []string) (map[string]liveEngine, error) {
+	out := map[string]liveEngine{}
+	if len(names) == 0 {
+		return out, nil
+	}
+	var q strings.Builder
+	q.WriteString("SELECT t.TABLE_NAME, t.ENGINE, COALESCE(e.TRANSACTIONS, '') FROM information_schema.TABLES t" +
+		" LEFT JOIN information_schema.ENGINES e ON e.ENGINE = t.ENGINE" +
+		" WHERE t.TABLE_SCHEMA = DATABASE() AND t.ENGINE IS NOT NULL AND LOWER(t.TABLE_NAME) IN (")
+	args := make([]any, len(names))
+	for i, n := range names {
+		if i > 0 {
+			q.WriteByte(',')
+		}
+		q.WriteByte('?')
+		args[i] = strings.ToLower(n)
+	}
+	q.WriteByte(')')
+	rows, err := conn.QueryContext(ctx, q.String(), args...)
+	if err != nil {
+		return nil, fmt.Errorf("sqlgen: Check: reading information_schema.TABLES: %w", err)
+	}
+	defer rows.Close()
+	for rows.Next() {
+		var name, engine, tx string
+		if err := rows.Scan(&name, &engine, &tx); err != nil {
+			return nil, fmt.Errorf("sqlgen: Check: reading information_schema.TABLES: %w", err)
+		}
+		out[strings.ToLower(name)] = liveEngine{name: engine, transactional: strings.EqualFold(tx, "YES")}
+	}
+	if err := rows.Err(); err != nil {
+		return nil, fmt.Errorf("sqlgen: Check: reading information_schema.TABLES: %w", err)
+	}
+	return out, nil
+}
+
+// fullUnicode lists the character sets that hold every Unicode character.
+var fullUnicode = []string{"utf8mb4", "utf16", "utf16le", "utf32"}
+
+// charsetProblem returns why live column lc cannot hold every string of
+// column c's field, or "" when it can.
+func charsetProblem(c *column, lc *liveColumn) string {
+	if lc.charset == "" || slices.Contains(fullUnicode, strings.ToLower(lc.charset)) {
+		return ""
+	}
+	switch shapeOf(c.desc).family {
+	case "string", "json":
+	default:
+		return ""
+	}
+	if !slices.Contains(checkTextTypes, lc.dataType) && lc.dataType != "json" {
+		return "" // ENUM and SET hold their own list of values
+	}
+	return fmt.Sprintf("the column's character set %s cannot hold every character of a Go string (emoji, for one): "+
+		"the server refuses them in strict mode and stores ? without it; convert the column to utf8mb4", lc.charset)
 }
 
 // findLiveColumn finds the live column named name: exactly, or else

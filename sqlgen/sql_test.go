@@ -1024,3 +1024,178 @@ func TestSQLInsertRowsStatements(t *testing.T) {
 		}
 	})
 }
+
+// sqTenantDoc has two columns a limit can pin, outside its primary key.
+type sqTenantDoc struct {
+	ID     string `sql:",primary"`
+	OrgID  int64
+	Region string
+	Body   string
+}
+
+// sqGuardNew is sqNew with sq_tenant_docs registered and the DB limited
+// by filter.
+func sqGuardNew(t *testing.T, filter sqlgen.Filter) (*sqlgen.DB, sqlmock.Sqlmock) {
+	t.Helper()
+	conn, mock, err := sqlmock.New(sqlmock.QueryMatcherOption(sqExactSQL), sqlmock.ValueConverterOption(sqStrictConverter{}))
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() {
+		if err := mock.ExpectationsWereMet(); err != nil {
+			t.Errorf("sqlmock: %v", err)
+		}
+		conn.Close()
+	})
+	s := sqSchema(t)
+	s.MustRegisterType("sq_tenant_docs", sqlgen.UniqueId, sqTenantDoc{})
+	db, err := sqlgen.NewDB(conn, s).WithShardLimit(filter)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return db, mock
+}
+
+// The statements of writes under a limit: UPDATE and DELETE also match
+// the limited columns outside the key, and an upsert assigns no limited
+// column and every other one only on a row inside the limit, marking any
+// other row with LAST_INSERT_ID(2^64-1).
+func TestSQLGuardedWrites(t *testing.T) {
+	ctx := context.Background()
+	const (
+		memberUpsert = "INSERT INTO `sq_members` (`org_id`,`user_id`,`key`,`order`,`right`) VALUES (?,?,?,?,?) ON DUPLICATE KEY UPDATE " +
+			"`org_id`=IF(`org_id`<=>VALUES(`org_id`),`org_id`,IF(LAST_INSERT_ID(18446744073709551615),`org_id`,`org_id`))," +
+			"`key`=IF(`org_id`<=>VALUES(`org_id`),VALUES(`key`),`key`)," +
+			"`order`=IF(`org_id`<=>VALUES(`org_id`),VALUES(`order`),`order`)," +
+			"`right`=IF(`org_id`<=>VALUES(`org_id`),VALUES(`right`),`right`)"
+		docInsert = "INSERT INTO `sq_tenant_docs` (`id`,`org_id`,`region`,`body`) VALUES (?,?,?,?)"
+		docGuard  = "`org_id`<=>VALUES(`org_id`) AND `region`<=>VALUES(`region`)"
+		docSuffix = " ON DUPLICATE KEY UPDATE `id`=IF(" + docGuard + ",`id`,IF(LAST_INSERT_ID(18446744073709551615),`id`,`id`))," +
+			"`body`=IF(" + docGuard + ",VALUES(`body`),`body`)"
+	)
+	t.Run("one limited column", func(t *testing.T) {
+		db, mock := sqGuardNew(t, sqlgen.Filter{"org_id": 7})
+		mock.ExpectExec("UPDATE `sq_users` SET `org_id`=?,`name`=?,`email`=?,`status`=?,`settings`=?,`avatar`=? WHERE `id`=? AND `org_id`=?").
+			WithArgs(int64(7), "bob", nil, "x", nil, []byte{}, int64(5), int64(7)).
+			WillReturnResult(sqlmock.NewResult(0, 1))
+		mock.ExpectExec("DELETE FROM `sq_users` WHERE `id`=? AND `org_id`=?").
+			WithArgs(int64(5), int64(7)).
+			WillReturnResult(sqlmock.NewResult(0, 0))
+		// org_id is part of sq_members' key: the key match pins it.
+		mock.ExpectExec("UPDATE `sq_members` SET `key`=?,`order`=?,`right`=? WHERE `org_id`=? AND `user_id`=?").
+			WithArgs("k", int64(3), true, int64(7), int64(2)).
+			WillReturnResult(sqlmock.NewResult(0, 1))
+		mock.ExpectExec("DELETE FROM `sq_members` WHERE `org_id`=? AND `user_id`=?").
+			WithArgs(int64(7), int64(2)).
+			WillReturnResult(sqlmock.NewResult(0, 1))
+		mock.ExpectExec(memberUpsert).WithArgs(int64(7), int64(2), "k", int64(3), true).WillReturnResult(sqlmock.NewResult(0, 2))
+		mock.ExpectExec(memberUpsert).WithArgs(int64(7), int64(3), "k", int64(3), true).WillReturnResult(sqlmock.NewResult(-1, 0))
+		// Inserts and the tables without the column are as without a limit.
+		mock.ExpectExec("INSERT INTO `sq_users` (`org_id`,`name`,`email`,`status`,`settings`,`avatar`) VALUES (?,?,?,?,?,?)").
+			WithArgs(int64(7), "", nil, "", nil, nil).WillReturnResult(sqlmock.NewResult(9, 1))
+		mock.ExpectExec("INSERT INTO `sq_docs` (`id`,`doc`) VALUES (?,?) ON DUPLICATE KEY UPDATE `doc`=VALUES(`doc`)").
+			WithArgs("d", "1").WillReturnResult(sqlmock.NewResult(0, 1))
+
+		if err := db.UpdateRow(ctx, &sqUser{ID: 5, OrgID: 7, Name: "bob", Status: "x", Avatar: []byte{}}); err != nil {
+			t.Fatal(err)
+		}
+		if err := db.DeleteRow(ctx, &sqUser{ID: 5, OrgID: 7}); err != nil {
+			t.Fatal(err)
+		}
+		m := &sqMember{OrgID: 7, UserID: 2, Key: "k", Order: 3, Right: true}
+		if err := db.UpdateRow(ctx, m); err != nil {
+			t.Fatal(err)
+		}
+		if err := db.DeleteRow(ctx, m); err != nil {
+			t.Fatal(err)
+		}
+		if _, err := db.UpsertRow(ctx, m); err != nil {
+			t.Fatal(err)
+		}
+		m.UserID = 3
+		_, err := db.UpsertRow(ctx, m)
+		sqWantErr(t, err, sqlgen.ErrLimit, "sq_members", "org_id = 7", "left unchanged")
+		if _, err := db.InsertRow(ctx, &sqUser{OrgID: 7}); err != nil {
+			t.Fatal(err)
+		}
+		if _, err := db.UpsertRow(ctx, &sqDoc{ID: "d", Doc: 1}); err != nil {
+			t.Fatal(err)
+		}
+		// Refused before anything is sent.
+		sqWantErr(t, db.UpdateRow(ctx, &sqUser{ID: 5, OrgID: 8}), sqlgen.ErrLimit, "sq_users", "OrgID")
+		sqWantErr(t, db.DeleteRow(ctx, &sqMember{OrgID: 8}), sqlgen.ErrLimit, "sq_members")
+	})
+	t.Run("two limited columns", func(t *testing.T) {
+		db, mock := sqGuardNew(t, sqlgen.Filter{"region": "eu", "org_id": int32(7)})
+		mock.ExpectExec("UPDATE `sq_tenant_docs` SET `org_id`=?,`region`=?,`body`=? WHERE `id`=? AND `org_id`=? AND `region`=?").
+			WithArgs(int64(7), "eu", "b", "d1", int64(7), "eu").
+			WillReturnResult(sqlmock.NewResult(0, 1))
+		mock.ExpectExec("DELETE FROM `sq_tenant_docs` WHERE `id`=? AND `org_id`=? AND `region`=?").
+			WithArgs("d1", int64(7), "eu").
+			WillReturnResult(sqlmock.NewResult(0, 1))
+		mock.ExpectExec(docInsert+docSuffix).WithArgs("d1", int64(7), "eu", "b").WillReturnResult(sqlmock.NewResult(0, 1))
+		d := &sqTenantDoc{ID: "d1", OrgID: 7, Region: "eu", Body: "b"}
+		if err := db.UpdateRow(ctx, d); err != nil {
+			t.Fatal(err)
+		}
+		if err := db.DeleteRow(ctx, d); err != nil {
+			t.Fatal(err)
+		}
+		if _, err := db.UpsertRow(ctx, d); err != nil {
+			t.Fatal(err)
+		}
+		sqWantErr(t, db.UpdateRow(ctx, &sqTenantDoc{ID: "d1", OrgID: 7, Region: "us"}), sqlgen.ErrLimit, "Region")
+	})
+	docs := func() []*sqTenantDoc {
+		return []*sqTenantDoc{{ID: "a", OrgID: 7, Region: "eu", Body: "1"}, {ID: "b", OrgID: 7, Region: "eu", Body: "2"}}
+	}
+	multi := docInsert + ",(?,?,?,?)" + docSuffix
+	multiArgs := sqArgs("a", int64(7), "eu", "1", "b", int64(7), "eu", "2")
+	t.Run("UpsertRows in a transaction of its own", func(t *testing.T) {
+		db, mock := sqGuardNew(t, sqlgen.Filter{"region": "eu", "org_id": 7})
+		// One statement, still between BEGIN and COMMIT.
+		mock.ExpectBegin()
+		mock.ExpectExec(multi).WithArgs(multiArgs...).WillReturnResult(sqlmock.NewResult(0, 3))
+		mock.ExpectCommit()
+		// A collision: rolled back.
+		mock.ExpectBegin()
+		mock.ExpectExec(multi).WithArgs(multiArgs...).WillReturnResult(sqlmock.NewResult(-1, 1))
+		mock.ExpectRollback()
+		// A generated id hides whether a row collided: rolled back.
+		mock.ExpectBegin()
+		mock.ExpectExec(multi).WithArgs(multiArgs...).WillReturnResult(sqlmock.NewResult(12, 2))
+		mock.ExpectRollback()
+		// Several statements: the second collides.
+		mock.ExpectBegin()
+		mock.ExpectExec(docInsert+docSuffix).WithArgs("a", int64(7), "eu", "1").WillReturnResult(sqlmock.NewResult(0, 1))
+		mock.ExpectExec(docInsert+docSuffix).WithArgs("b", int64(7), "eu", "2").WillReturnResult(sqlmock.NewResult(-1, 0))
+		mock.ExpectRollback()
+		if err := db.UpsertRows(ctx, docs(), 0); err != nil {
+			t.Fatal(err)
+		}
+		sqWantErr(t, db.UpsertRows(ctx, docs(), 0), sqlgen.ErrLimit, "sq_tenant_docs", "org_id = 7 AND region = eu")
+		sqWantErr(t, db.UpsertRows(ctx, docs(), 0), sqlgen.ErrUnsupported, "sq_tenant_docs", "AUTO_INCREMENT")
+		sqWantErr(t, db.UpsertRows(ctx, docs(), 1), sqlgen.ErrLimit, "rows 1 to 1")
+	})
+	t.Run("UpsertRows in the caller's transaction", func(t *testing.T) {
+		db, mock := sqGuardNew(t, sqlgen.Filter{"region": "eu", "org_id": 7})
+		mock.ExpectBegin()
+		mock.ExpectExec("SAVEPOINT sqlgen_upsert_guard").WithoutArgs().WillReturnResult(sqlmock.NewResult(0, 0))
+		mock.ExpectExec(multi).WithArgs(multiArgs...).WillReturnResult(sqlmock.NewResult(0, 2))
+		mock.ExpectExec("SAVEPOINT sqlgen_upsert_guard").WithoutArgs().WillReturnResult(sqlmock.NewResult(0, 0))
+		mock.ExpectExec(multi).WithArgs(multiArgs...).WillReturnResult(sqlmock.NewResult(-1, 1))
+		mock.ExpectExec("ROLLBACK TO SAVEPOINT sqlgen_upsert_guard").WithoutArgs().WillReturnResult(sqlmock.NewResult(0, 0))
+		mock.ExpectCommit()
+		txCtx, tx, err := db.WithTx(ctx)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := db.UpsertRows(txCtx, docs(), 0); err != nil {
+			t.Fatal(err)
+		}
+		sqWantErr(t, db.UpsertRows(txCtx, docs(), 0), sqlgen.ErrLimit, "sq_tenant_docs")
+		if err := tx.Commit(); err != nil {
+			t.Fatal(err)
+		}
+	})
+}

@@ -53,8 +53,8 @@ func (d Drift) String() string {
 }
 
 // DriftError is the error of [Schema.Check]: every difference found, in
-// table order (sorted by name), then field order. It wraps
-// [ErrSchemaDrift].
+// table order (sorted by name), then field order, after a problem of the
+// session's sql_mode if there is one. It wraps [ErrSchemaDrift].
 type DriftError struct {
 	Database string  // the database checked
 	Problems []Drift // never empty

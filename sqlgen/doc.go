@@ -67,7 +67,12 @@
 //
 // [DB.WithShardLimit] and [DB.WithDynamicLimit] return copies of a DB
 // that refuse reads not pinned to a tenant's column values and writes of
-// rows outside them ([ErrLimit]). [DB.RefuseFullScans] returns a copy that
+// rows outside them ([ErrLimit]); their UpdateRow and DeleteRow match
+// only the tenant's rows, and their upserts never modify another
+// tenant's row (the call fails with [ErrLimit] and writes nothing).
+// These promises, like the all-or-nothing batches, need InnoDB tables,
+// a strict sql_mode and utf8mb4 text columns, which [Schema.Check]
+// verifies. [DB.RefuseFullScans] returns a copy that
 // runs EXPLAIN first and refuses reads that would use no index
 // ([ErrNoIndex]); [DB.FullScanQuery] reads anyway.
 //

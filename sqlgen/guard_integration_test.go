@@ -164,6 +164,10 @@ func sortDump(rows []string) []string {
 
 type tenantCtx struct{}
 
+// dryRunCtx marks a call whose limit errors ShouldContinueOnError lets
+// through.
+type dryRunCtx struct{}
+
 // guardModes are the two kinds of limit, each with the context of a call
 // made for tenant 42.
 var guardModes = []struct {
@@ -719,14 +723,14 @@ func TestGuardShouldContinueOnError(t *testing.T) {
 				t.Errorf("ShouldContinueOnError asked with %v, which does not wrap ErrLimit", err)
 			}
 			asked.Add(1)
-			return ctx.Value("dry-run") != nil
+			return ctx.Value(dryRunCtx{}) != nil
 		},
 	})
 	if err != nil {
 		t.Fatal(err)
 	}
 	ctx := context.WithValue(context.Background(), tenantCtx{}, int64(ownOrg))
-	dry := context.WithValue(ctx, "dry-run", true)
+	dry := context.WithValue(ctx, dryRunCtx{}, true)
 	for _, c := range []struct {
 		name  string
 		do    func(ctx context.Context) error

@@ -38,8 +38,13 @@ const DefaultChunkSize = 500
 // On an AutoIncrement table, rows whose key is zero get their new ids
 // written back (computed from the first id of each statement and the
 // server's auto_increment_increment, as InnoDB assigns consecutive ids to
-// the rows of one multi-row INSERT). A batch that mixes zero and non-zero
-// keys is refused; insert those in two calls.
+// the rows of one multi-row INSERT; a uint64 field holds ids past
+// MaxInt64). A batch that mixes zero and non-zero keys is refused; insert
+// those in two calls. An id that does not fit the key field fails the
+// batch: in a transaction of its own it is found before the commit and
+// nothing is written; where the rows are already written (one statement
+// without a transaction, or the caller's transaction) the error wraps
+// [ErrRowsWritten] and says so.
 func (db *DB) InsertRows(ctx context.Context, rows any, chunkSize int) error {
 	return db.writeRows(ctx, rows, chunkSize, false)
 }

@@ -369,7 +369,8 @@ func (e *collisionError) Unwrap() error { return ErrLimit }
 func (g *guard) checkUpsert(t *table, method string, res interface{ LastInsertId() (int64, error) }, nrows int) error {
 	id, err := res.LastInsertId()
 	if err != nil {
-		return fmt.Errorf("sqlgen: %s into table %q: reading the result to tell whether a row collided with a row outside the limit %s: %w", method, t.name, g.describe(), err)
+		return fmt.Errorf("sqlgen: %s into table %q: the statement ran (outside a transaction, its rows may be written), but reading its result to tell whether a row collided with a row outside the limit %s failed: %w",
+			method, t.name, g.describe(), err)
 	}
 	switch {
 	case id == guardSentinel:

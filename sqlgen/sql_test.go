@@ -1033,7 +1033,7 @@ type sqTenantDoc struct {
 	Body   string
 }
 
-var sqBoom = errors.New("boom")
+var errSQBoom = errors.New("boom")
 
 // sqGuardNew is sqNew with sq_tenant_docs registered and the DB limited
 // by filter.
@@ -1092,7 +1092,7 @@ func TestSQLGuardedWrites(t *testing.T) {
 			WillReturnResult(sqlmock.NewResult(0, 1))
 		mock.ExpectExec(memberUpsert).WithArgs(int64(7), int64(2), "k", int64(3), true).WillReturnResult(sqlmock.NewResult(0, 2))
 		mock.ExpectExec(memberUpsert).WithArgs(int64(7), int64(3), "k", int64(3), true).WillReturnResult(sqlmock.NewResult(-1, 0))
-		mock.ExpectExec(memberUpsert).WithArgs(int64(7), int64(3), "k", int64(3), true).WillReturnResult(sqlmock.NewErrorResult(sqBoom))
+		mock.ExpectExec(memberUpsert).WithArgs(int64(7), int64(3), "k", int64(3), true).WillReturnResult(sqlmock.NewErrorResult(errSQBoom))
 		// Inserts and the tables without the column are as without a limit.
 		mock.ExpectExec("INSERT INTO `sq_users` (`org_id`,`name`,`email`,`status`,`settings`,`avatar`) VALUES (?,?,?,?,?,?)").
 			WithArgs(int64(7), "", nil, "", nil, nil).WillReturnResult(sqlmock.NewResult(9, 1))
@@ -1119,7 +1119,7 @@ func TestSQLGuardedWrites(t *testing.T) {
 		_, err := db.UpsertRow(ctx, m)
 		sqWantErr(t, err, sqlgen.ErrLimit, "sq_members", "org_id = 7", "left unchanged")
 		_, err = db.UpsertRow(ctx, m)
-		sqWantErr(t, err, sqBoom, "sq_members", "statement ran")
+		sqWantErr(t, err, errSQBoom, "sq_members", "statement ran")
 		if _, err := db.InsertRow(ctx, &sqUser{OrgID: 7}); err != nil {
 			t.Fatal(err)
 		}

@@ -264,7 +264,7 @@ func (d *Descriptor) scan(v reflect.Value, src any) error {
 		t := (*time.Time)(v.Addr().UnsafePointer()) // time.Time or a named type of it
 		switch x := src.(type) {
 		case time.Time:
-			*t = x
+			*t = UTCWallClock(x) // the driver's parse of the stored text in its loc
 			return nil
 		case []byte:
 			return parseDateTime(t, x)
@@ -273,20 +273,36 @@ func (d *Descriptor) scan(v reflect.Value, src any) error {
 		}
 	case convSQL:
 		return d.scanSQL(v, src)
+	case convArray:
+		b, ok := asBytes(src)
+		if !ok {
+			return d.badSource(v, src)
+		}
+		if len(b) != v.Len() {
+			return fmt.Errorf("%d bytes for a %v, which holds exactly %d: %w", len(b), v.Type(), v.Len(), ErrConvert)
+		}
+		reflect.Copy(v, reflect.ValueOf(b))
+		return nil
 	case convJSON:
 		b, ok := asBytes(src)
 		if !ok {
 			return d.badSource(v, src)
 		}
 		if d.Type == rawMessageType {
-			if err := checkRawJSON(b); err != nil {
+			if err := checkRawJSON(b, false); err != nil {
 				return fmt.Errorf("json.RawMessage: %w: %w", err, ErrConvert)
 			}
 			v.SetBytes(bytes.Clone(b)) // the driver reuses b
 			return nil
 		}
 		v.SetZero() // decode into a clean value: a map or slice must not merge
-		if err := d.codec.Unmarshal(b, v.Addr().Interface()); err != nil {
+		var err error
+		if un, ok := d.codec.(NumberCodec); ok && d.useNumber {
+			err = un.UnmarshalUseNumber(b, v.Addr().Interface())
+		} else {
+			err = d.codec.Unmarshal(b, v.Addr().Interface())
+		}
+		if err != nil {
 			return fmt.Errorf("decoding JSON: %w", err)
 		}
 		return nil
@@ -312,6 +328,11 @@ func (d *Descriptor) scan(v reflect.Value, src any) error {
 }
 
 func (d *Descriptor) scanSQL(v reflect.Value, src any) error {
+	if t, ok := src.(time.Time); ok {
+		// A driver's parse of the stored text in its loc: the wall clock
+		// is the stored UTC one.
+		src = UTCWallClock(t)
+	}
 	if d.timeText {
 		// sql.NullTime and sql.Null[time.Time] cannot take DATETIME text
 		// (a DSN without parseTime=true): hand them a time.Time.
@@ -517,7 +538,7 @@ func (d *Descriptor) scanFast(p unsafe.Pointer, src any) (bool, error) {
 		}
 	case convTime:
 		if x, ok := src.(time.Time); ok {
-			*(*time.Time)(p) = x
+			*(*time.Time)(p) = UTCWallClock(x)
 			return true, nil
 		}
 	}

@@ -273,6 +273,11 @@ func (d *Descriptor) Nullable() bool {
 	return false
 }
 
+// IsTime reports whether the field holds a time the package reads from
+// DATETIME text: a time.Time (or a named type of it), sql.NullTime or
+// sql.Null[time.Time], or a pointer to one.
+func (d *Descriptor) IsTime() bool { return d.conv == convTime || d.timeText }
+
 // IsJSON reports whether the column is stored as JSON.
 func (d *Descriptor) IsJSON() bool { return d.conv == convJSON }
 

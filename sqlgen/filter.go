@@ -101,20 +101,15 @@ func (t *table) appendWhere(b *strings.Builder, args []any, filter Filter, opts 
 }
 
 // isList reports whether filter value v is a list of values for c (IN)
-// rather than one value.
+// rather than one value: see [fields.Descriptor.IsList]. Only slices are
+// lists (never arrays, []byte, driver.Valuer types, or a slice that is
+// itself one value of the column).
 func (c *column) isList(v any) bool {
 	switch v.(type) {
 	case nil, int64, int, string, bool, float64, []byte:
 		return false
 	}
-	t := reflect.TypeOf(v)
-	if t.Kind() != reflect.Slice && t.Kind() != reflect.Array {
-		return false
-	}
-	if c.desc.IsScalarSlice() && (t == c.desc.Type || t.ConvertibleTo(c.desc.Type)) {
-		return false
-	}
-	return true
+	return c.desc.IsList(reflect.TypeOf(v))
 }
 
 // appendCondition appends one column's condition for filter value v.

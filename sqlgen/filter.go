@@ -5,7 +5,11 @@ import (
 	"fmt"
 	"reflect"
 	"slices"
+	"strconv"
 	"strings"
+	"time"
+
+	"github.com/seed-b2691315/sqlgen/fields"
 )
 
 // Filter selects rows by equality on columns, named as in the database.
@@ -64,6 +68,12 @@ const maxSortedKeys = 8
 // appendWhere appends " WHERE <conditions>" for filter and opts to b, and
 // their arguments to args.
 func (t *table) appendWhere(b *strings.Builder, args []any, filter Filter, opts *SelectOptions, jsonEq func() (jsonEquality, error)) ([]any, error) {
+	return t.appendWhereMode(b, args, filter, opts, jsonEq, false)
+}
+
+// appendWhereMode is appendWhere; with inline, the values of IN lists are
+// written into the text as literals instead of placeholders.
+func (t *table) appendWhereMode(b *strings.Builder, args []any, filter Filter, opts *SelectOptions, jsonEq func() (jsonEquality, error), inline bool) ([]any, error) {
 	var keyArr [maxSortedKeys]string
 	keys := keyArr[:0]
 	for k := range filter {
@@ -86,7 +96,7 @@ func (t *table) appendWhere(b *strings.Builder, args []any, filter Filter, opts 
 		}
 		and()
 		var err error
-		if args, err = c.appendCondition(b, args, filter[k], jsonEq); err != nil {
+		if args, err = c.appendConditionMode(b, args, filter[k], jsonEq, inline); err != nil {
 			return nil, fmt.Errorf("sqlgen: filter on table %q column %q: %w", t.name, k, err)
 		}
 	}
@@ -95,9 +105,45 @@ func (t *table) appendWhere(b *strings.Builder, args []any, filter Filter, opts 
 		b.WriteByte('(')
 		b.WriteString(opts.Where)
 		b.WriteByte(')')
-		args = append(args, opts.Values...)
+		for _, v := range opts.Values {
+			v, err := rawValue(v)
+			if err != nil {
+				return nil, fmt.Errorf("sqlgen: read of table %q: Values: %w", t.name, err)
+			}
+			args = append(args, v)
+		}
 	}
 	return args, nil
+}
+
+// rawValue is a value of SelectOptions.Values as it is sent: a time.Time
+// (or *time.Time, or a driver.Valuer that returns one, such as
+// sql.NullTime) as the UTC text every time is stored as (see
+// fields.TimeValue), so that it compares with the stored values whatever
+// the DSN's loc; anything else as it is.
+func rawValue(v any) (any, error) {
+	switch x := v.(type) {
+	case time.Time:
+		return fields.TimeValue(x)
+	case *time.Time:
+		if x == nil {
+			return nil, nil
+		}
+		return fields.TimeValue(*x)
+	case driver.Valuer:
+		if rv := reflect.ValueOf(v); rv.Kind() == reflect.Pointer && rv.IsNil() {
+			return v, nil // the driver's business, as before
+		}
+		dv, err := x.Value()
+		if err != nil {
+			return nil, err
+		}
+		if t, ok := dv.(time.Time); ok {
+			return fields.TimeValue(t)
+		}
+		return dv, nil
+	}
+	return v, nil
 }
 
 // isList reports whether filter value v is a list of values for c (IN)
@@ -116,6 +162,12 @@ func (c *column) isList(v any) bool {
 // jsonEq is asked how to compare JSON documents, only when a JSON
 // column is compared with a document.
 func (c *column) appendCondition(b *strings.Builder, args []any, v any, jsonEq func() (jsonEquality, error)) ([]any, error) {
+	return c.appendConditionMode(b, args, v, jsonEq, false)
+}
+
+// appendConditionMode is appendCondition; with inline, the values of an
+// IN list are written as literals.
+func (c *column) appendConditionMode(b *strings.Builder, args []any, v any, jsonEq func() (jsonEquality, error), inline bool) ([]any, error) {
 	if !c.isList(v) {
 		dv, err := c.desc.ValueOf(v)
 		if err != nil {
@@ -137,24 +189,97 @@ func (c *column) appendCondition(b *strings.Builder, args []any, v any, jsonEq f
 		b.WriteString("FALSE") // an empty list matches nothing
 		return args, nil
 	}
-	for _, dv := range vals {
-		args = append(args, dv)
+	if !inline {
+		for _, dv := range vals {
+			args = append(args, dv)
+		}
 	}
 	count := len(vals)
+	in := func() {
+		if inline {
+			c.appendInLiterals(b, vals)
+		} else {
+			c.appendIn(b, count)
+		}
+	}
 	switch {
 	case count == 0:
 		b.WriteString(c.quoted)
 		b.WriteString(" IS NULL")
 	case hasNull:
 		b.WriteByte('(')
-		c.appendIn(b, count)
+		in()
 		b.WriteString(" OR ")
 		b.WriteString(c.quoted)
 		b.WriteString(" IS NULL)")
 	default:
-		c.appendIn(b, count)
+		in()
 	}
 	return args, nil
+}
+
+// appendInLiterals writes `col` IN (v1,v2,...) with the values as
+// literals (see appendLiteral).
+func (c *column) appendInLiterals(b *strings.Builder, vals []driver.Value) {
+	b.WriteString(c.quoted)
+	b.WriteString(" IN (")
+	for i, v := range vals {
+		if i > 0 {
+			b.WriteByte(',')
+		}
+		appendLiteral(b, v)
+	}
+	b.WriteByte(')')
+}
+
+// appendLiteral writes the plain driver value v (as Descriptor.Value and
+// ValueOf give them) as an SQL literal that means what the placeholder
+// would, and that nothing in v can break out of: integers and bools as
+// digits (strconv), floats as DOUBLE literals with an exponent (1.5e+00:
+// without one, 1.5 would be a DECIMAL), strings as _utf8mb4 X'hex' (a
+// string literal like a placeholder's, compared under the column's
+// collation, whose text is only hex digits, whatever the server's
+// NO_BACKSLASH_ESCAPES or ANSI_QUOTES), and []byte as X'hex'.
+func appendLiteral(b *strings.Builder, v driver.Value) {
+	var buf [32]byte
+	switch x := v.(type) {
+	case nil:
+		b.WriteString("NULL")
+	case int64:
+		b.Write(strconv.AppendInt(buf[:0], x, 10))
+	case uint64:
+		b.Write(strconv.AppendUint(buf[:0], x, 10))
+	case bool:
+		if x {
+			b.WriteByte('1')
+		} else {
+			b.WriteByte('0')
+		}
+	case float64:
+		b.Write(strconv.AppendFloat(buf[:0], x, 'e', -1, 64))
+	case string:
+		b.WriteString("_utf8mb4 X'")
+		appendHex(b, x)
+		b.WriteByte('\'')
+	case []byte:
+		b.WriteString("X'")
+		appendHex(b, x)
+		b.WriteByte('\'')
+	default:
+		// Not a value ValueOf returns; a plain string of its text keeps
+		// it safe.
+		b.WriteString("_utf8mb4 X'")
+		appendHex(b, fmt.Sprint(x))
+		b.WriteByte('\'')
+	}
+}
+
+func appendHex[S string | []byte](b *strings.Builder, s S) {
+	const digits = "0123456789ABCDEF"
+	for i := 0; i < len(s); i++ {
+		b.WriteByte(digits[s[i]>>4])
+		b.WriteByte(digits[s[i]&15])
+	}
 }
 
 func (c *column) appendEqual(b *strings.Builder, args []any, dv driver.Value, eq jsonEquality) []any {

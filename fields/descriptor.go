@@ -116,7 +116,7 @@ func NewDescriptor(t reflect.Type, o Options) (*Descriptor, error) {
 	d.ftype = t
 	d.plain = !d.Tag.ImplicitNull && (d.Kind != reflect.Int && d.Kind != reflect.Uint || strconv.IntSize == 64)
 	d.direct = !d.Ptr && directTypes[d.Type] && (conv == convString || conv == convInt || conv == convFloat || conv == convBytes)
-	d.timeText = conv == convSQL && (d.Type == reflect.TypeFor[sql.NullTime]() || d.Type == reflect.TypeFor[sql.Null[time.Time]]())
+	d.timeText = conv == convSQL && holdsTime(d.Type)
 	if conv == convJSON && d.Type != rawMessageType {
 		d.useNumber = holdsInterface(d.Type, map[reflect.Type]bool{})
 		d.checkJSON = mayHoldRawJSON(d.Type, map[reflect.Type]bool{})
@@ -125,6 +125,28 @@ func NewDescriptor(t reflect.Type, o Options) (*Descriptor, error) {
 		return nil, d.registerError(t, err)
 	}
 	return d, nil
+}
+
+// holdsTime reports whether t, a type with its own Scanner and Valuer,
+// holds a time: sql.NullTime, sql.Null[time.Time], a struct of the same
+// shape (a time.Time and a Valid bool), or a type whose zero value's
+// Value method returns a time.Time. Its column is read as the stored text,
+// parsed as UTC and handed to its Scan as a time.Time, whatever the DSN
+// (see Scanner.Scan).
+func holdsTime(t reflect.Type) bool {
+	if t == reflect.TypeFor[sql.NullTime]() || t == reflect.TypeFor[sql.Null[time.Time]]() {
+		return true
+	}
+	if t.Kind() == reflect.Struct && t.NumField() == 2 && t.Field(0).Type == timeType &&
+		t.Field(1).Name == "Valid" && t.Field(1).Type.Kind() == reflect.Bool {
+		return true
+	}
+	if valuer, ok := asInterface(reflect.New(t).Elem(), valuerType).(driver.Valuer); ok {
+		v, err := valuer.Value()
+		_, isTime := v.(time.Time)
+		return err == nil && isTime
+	}
+	return false
 }
 
 // directTypes are the types that are their own driver.Value. (A time.Time

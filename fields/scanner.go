@@ -334,8 +334,10 @@ func (d *Descriptor) scanSQL(v reflect.Value, src any) error {
 		src = UTCWallClock(t)
 	}
 	if d.timeText {
-		// sql.NullTime and sql.Null[time.Time] cannot take DATETIME text
-		// (a DSN without parseTime=true): hand them a time.Time.
+		// A time type (sql.NullTime, sql.Null[time.Time], or the user's
+		// own, see holdsTime) gets a time.Time in UTC from the stored
+		// text, whatever the DSN's parseTime: sql.NullTime cannot take
+		// text, and the text is what the read selects (CAST AS CHAR).
 		if b, ok := asBytes(src); ok {
 			var t time.Time
 			if err := parseDateTime(&t, b); err != nil {

@@ -199,7 +199,6 @@ func mustLoc(name string) *time.Location {
 	return l
 }
 
-
 // mxRows are the two value sets of the matrix, for the cell's id.
 func mxRows(id int64) []*mxRow {
 	a := &mxRow{
@@ -243,8 +242,8 @@ func mxRows(id int64) []*mxRow {
 		IP: netip.MustParseAddr("2001:db8::1"), Pt: mxPoint{-1, 300},
 	}
 	b := &mxRow{
-		ID: id + 1,
-		At: time.Date(2024, 6, 1, 12, 0, 0, 1, mxKolkata), // 1 ns: truncated to a whole second
+		ID:  id + 1,
+		At:  time.Date(2024, 6, 1, 12, 0, 0, 1, mxKolkata), // 1 ns: truncated to a whole second
 		F32: -0, F64: math.MaxFloat64, S: "", Txt: "",
 		Bs: []byte{}, Blob: nil,
 		T:     time.Time{}, // the zero time: 0000-00-00

@@ -290,11 +290,16 @@ func (c *column) appendEqual(b *strings.Builder, args []any, dv driver.Value, eq
 	case c.desc.IsJSON() && eq == jsonEquals:
 		// MariaDB (10.11) takes JSON_EQUALS(NULL, x) as true in a WHERE
 		// clause, though it selects it as NULL: rule NULL out first.
+		// Both documents are compared inside [ ]: MariaDB's JSON_EQUALS
+		// (and JSON_NORMALIZE) misread a document that is a bare number
+		// with an exponent (1e0, 15e-1), reading the exponent's digits past
+		// the end of the text, so the answer changed from row to row; the
+		// closing bracket ends the number.
 		b.WriteByte('(')
 		b.WriteString(c.quoted)
-		b.WriteString(" IS NOT NULL AND JSON_EQUALS(")
+		b.WriteString(" IS NOT NULL AND JSON_EQUALS(CONCAT('[',")
 		b.WriteString(c.quoted)
-		b.WriteString(",?))")
+		b.WriteString(",']'),CONCAT('[',?,']')))")
 		args = append(args, dv)
 	case c.desc.IsJSON() && eq == jsonCast:
 		b.WriteString(c.quoted)

@@ -265,6 +265,9 @@ func (d *Descriptor) scan(v reflect.Value, src any) error {
 		switch x := src.(type) {
 		case time.Time:
 			*t = UTCWallClock(x) // the driver's parse of the stored text in its loc
+			if y := t.Year(); y < 1 || y > 9999 {
+				return fmt.Errorf("%v is in year %d: no DATETIME holds it: %w", x, y, ErrConvert)
+			}
 			return nil
 		case []byte:
 			return parseDateTime(t, x)
@@ -331,7 +334,11 @@ func (d *Descriptor) scanSQL(v reflect.Value, src any) error {
 	if t, ok := src.(time.Time); ok {
 		// A driver's parse of the stored text in its loc: the wall clock
 		// is the stored UTC one.
-		src = UTCWallClock(t)
+		t = UTCWallClock(t)
+		if y := t.Year(); y < 1 || y > 9999 {
+			return d.errorf("scan", "%v is in year %d: no DATETIME holds it: %w", t, y, ErrConvert)
+		}
+		src = t
 	}
 	if d.timeText {
 		// A time type (sql.NullTime, sql.Null[time.Time], or the user's
@@ -540,7 +547,10 @@ func (d *Descriptor) scanFast(p unsafe.Pointer, src any) (bool, error) {
 		}
 	case convTime:
 		if x, ok := src.(time.Time); ok {
-			*(*time.Time)(p) = UTCWallClock(x)
+			if x = UTCWallClock(x); x.Year() < 1 || x.Year() > 9999 {
+				return false, nil // the reflective path reports it
+			}
+			*(*time.Time)(p) = x
 			return true, nil
 		}
 	}

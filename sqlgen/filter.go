@@ -21,14 +21,22 @@ import (
 // a JSON column), and only the resulting plain [driver.Value] is sent. A
 // nil value (or a nil pointer, or the zero value of an implicitnull
 // column) means IS NULL. A slice means IN (...) — except where the slice
-// is itself one column value ([]byte, or a JSON-encoded slice); an empty
-// slice matches no row, and a nil element adds OR ... IS NULL.
+// is itself one column value ([]byte, a driver.Valuer, a JSON-encoded
+// slice, any slice for a JSON column of type any); an array is always one
+// value (a [16]byte UUID). An empty slice matches no row, and a nil element
+// adds OR ... IS NULL. An IN list that would take the statement past
+// [MaxPlaceholders] is written as literals instead (see the README).
+//
+// A time.Time is sent as the text of its UTC wall clock to the
+// microsecond, as it is stored ([fields.TimeValue]).
 //
 // A JSON column matches a document equal to the value, whatever its key
 // order and white space: JSON_EQUALS on MariaDB 10.7 and later,
 // CAST(? AS JSON) on MySQL (the server's version is asked once per DB, the
 // first time a JSON column is filtered). Older MariaDB has neither; there
 // the filter uses JSON_CONTAINS both ways, which compares arrays as sets.
+// A JSON column of an interface type (any) is filtered by any value, and
+// any JSON column by a json.RawMessage, as a document.
 type Filter map[string]any
 
 // SelectOptions refine a read. The zero value means "no refinement". The

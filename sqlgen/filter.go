@@ -244,10 +244,11 @@ func (c *column) appendInLiterals(b *strings.Builder, vals []driver.Value) {
 // ValueOf give them) as an SQL literal that means what the placeholder
 // would, and that nothing in v can break out of: integers and bools as
 // digits (strconv), floats as DOUBLE literals with an exponent (1.5e+00:
-// without one, 1.5 would be a DECIMAL), strings as _utf8mb4 X'hex' (a
+// without one, 1.5 would be a DECIMAL), strings as _utf8mb4 0xhex (a
 // string literal like a placeholder's, compared under the column's
 // collation, whose text is only hex digits, whatever the server's
-// NO_BACKSLASH_ESCAPES or ANSI_QUOTES), and []byte as X'hex'.
+// NO_BACKSLASH_ESCAPES or ANSI_QUOTES), and []byte as _binary 0xhex. (The
+// empty string is _utf8mb4 X'' or _binary X'': 0x needs a digit.)
 func appendLiteral(b *strings.Builder, v driver.Value) {
 	var buf [32]byte
 	switch x := v.(type) {
@@ -266,20 +267,24 @@ func appendLiteral(b *strings.Builder, v driver.Value) {
 	case float64:
 		b.Write(strconv.AppendFloat(buf[:0], x, 'e', -1, 64))
 	case string:
-		b.WriteString("_utf8mb4 X'")
-		appendHex(b, x)
-		b.WriteByte('\'')
+		appendHexLiteral(b, "_utf8mb4 ", x)
 	case []byte:
-		b.WriteString("X'")
-		appendHex(b, x)
-		b.WriteByte('\'')
+		appendHexLiteral(b, "_binary ", x)
 	default:
 		// Not a value ValueOf returns; a plain string of its text keeps
 		// it safe.
-		b.WriteString("_utf8mb4 X'")
-		appendHex(b, fmt.Sprint(x))
-		b.WriteByte('\'')
+		appendHexLiteral(b, "_utf8mb4 ", fmt.Sprint(x))
 	}
+}
+
+func appendHexLiteral[S string | []byte](b *strings.Builder, introducer string, s S) {
+	b.WriteString(introducer)
+	if len(s) == 0 {
+		b.WriteString("X''")
+		return
+	}
+	b.WriteString("0x")
+	appendHex(b, s)
 }
 
 func appendHex[S string | []byte](b *strings.Builder, s S) {
@@ -302,12 +307,13 @@ func (c *column) appendEqual(b *strings.Builder, args []any, dv driver.Value, eq
 		// (and JSON_NORMALIZE) misread a document that is a bare number
 		// with an exponent (1e0, 15e-1), reading the exponent's digits past
 		// the end of the text, so the answer changed from row to row; the
-		// closing bracket ends the number.
+		// closing bracket ends the number. (The brackets are CHAR(91) and
+		// CHAR(93): the statement's text holds no string literal.)
 		b.WriteByte('(')
 		b.WriteString(c.quoted)
-		b.WriteString(" IS NOT NULL AND JSON_EQUALS(CONCAT('[',")
+		b.WriteString(" IS NOT NULL AND JSON_EQUALS(" + jsonOpen)
 		b.WriteString(c.quoted)
-		b.WriteString(",']'),CONCAT('[',?,']')))")
+		b.WriteString(jsonClose + "," + jsonOpen + "?" + jsonClose + "))")
 		args = append(args, dv)
 	case c.desc.IsJSON() && eq == jsonCast:
 		b.WriteString(c.quoted)
@@ -327,6 +333,13 @@ func (c *column) appendEqual(b *strings.Builder, args []any, dv driver.Value, eq
 	}
 	return args
 }
+
+// jsonOpen and jsonClose wrap a JSON document in [ ] for MariaDB's
+// JSON_EQUALS (see appendEqual).
+const (
+	jsonOpen  = "CONCAT(CHAR(91 USING utf8mb4),"
+	jsonClose = ",CHAR(93 USING utf8mb4))"
+)
 
 func (c *column) appendIn(b *strings.Builder, n int) {
 	b.WriteString(c.quoted)

@@ -104,7 +104,12 @@ func (t *table) appendWhereMode(b *strings.Builder, args []any, filter Filter, o
 		}
 		and()
 		var err error
-		if args, err = c.appendConditionMode(b, args, filter[k], jsonEq, inline); err != nil {
+		if inline {
+			args, err = c.appendConditionMode(b, args, filter[k], jsonEq, true)
+		} else {
+			args, err = c.appendCondition(b, args, filter[k], jsonEq)
+		}
+		if err != nil {
 			return nil, fmt.Errorf("sqlgen: filter on table %q column %q: %w", t.name, k, err)
 		}
 	}

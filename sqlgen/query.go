@@ -122,7 +122,13 @@ func (t *table) buildSelectMode(head string, filter Filter, opts *SelectOptions,
 			return "", nil, err
 		}
 	}
-	args, err := t.appendWhereMode(&b, make([]any, 0, min(len(filter)+optsValues(opts), MaxPlaceholders)), filter, opts, jsonEq, inline)
+	args := make([]any, 0, min(len(filter)+optsValues(opts), MaxPlaceholders))
+	var err error
+	if inline {
+		args, err = t.appendWhereMode(&b, args, filter, opts, jsonEq, true)
+	} else {
+		args, err = t.appendWhere(&b, args, filter, opts, jsonEq)
+	}
 	if err != nil {
 		return "", nil, err
 	}

@@ -1180,3 +1180,11 @@ func TestIsList(t *testing.T) {
 type valuerSlice []int
 
 func (valuerSlice) Value() (driver.Value, error) { return "x", nil }
+
+func TestValueImplicitNullZeroTimeInLocation(t *testing.T) {
+	d := newDesc(t, typeOf[time.Time](), ",implicitnull")
+	zero := time.Time{}.In(time.FixedZone("X", 3600))
+	if got, err := d.Value(reflect.ValueOf(zero)); err != nil || got != nil {
+		t.Errorf("Value of a zero time in a location = %#v, %v; want nil (NULL)", got, err)
+	}
+}

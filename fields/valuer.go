@@ -54,8 +54,8 @@ func (d *Descriptor) Value(field reflect.Value) (driver.Value, error) {
 
 // value converts v, of type d.Type, to a driver.Value.
 func (d *Descriptor) value(v reflect.Value) (driver.Value, error) {
-	if d.Tag.ImplicitNull && v.IsZero() {
-		return nil, nil
+	if d.Tag.ImplicitNull && (v.IsZero() || d.conv == convTime && timeOf(v).IsZero()) {
+		return nil, nil // (a zero time.Time moved to a location is zero too)
 	}
 	if d.direct && !v.CanAddr() {
 		// Interface of a value that is not addressable points at its
@@ -101,14 +101,7 @@ func (d *Descriptor) value(v reflect.Value) (driver.Value, error) {
 		}
 		return b, nil
 	case convTime:
-		var t time.Time
-		if v.CanAddr() {
-			// A time.Time or a named type of it: the same memory layout.
-			t = *(*time.Time)(v.Addr().UnsafePointer())
-		} else {
-			t = v.Convert(timeType).Interface().(time.Time)
-		}
-		out, err := TimeValue(t)
+		out, err := TimeValue(timeOf(v))
 		if err != nil {
 			return nil, d.wrap("value", err)
 		}
@@ -199,6 +192,15 @@ func (d *Descriptor) value(v reflect.Value) (driver.Value, error) {
 		return string(b), nil
 	}
 	return nil, d.errorf("value", "no conversion: %w", ErrUnsupportedType)
+}
+
+// timeOf returns the time.Time v holds (a time.Time or a named type of
+// it: the same memory layout).
+func timeOf(v reflect.Value) time.Time {
+	if v.CanAddr() {
+		return *(*time.Time)(v.Addr().UnsafePointer())
+	}
+	return v.Convert(timeType).Interface().(time.Time)
 }
 
 // addrOrValue returns a pointer to v when it can (boxing a pointer does not

@@ -253,7 +253,8 @@ func (c *column) appendInLiterals(b *strings.Builder, vals []driver.Value) {
 // string literal like a placeholder's, compared under the column's
 // collation, whose text is only hex digits, whatever the server's
 // NO_BACKSLASH_ESCAPES or ANSI_QUOTES), and []byte as _binary 0xhex. (The
-// empty string is _utf8mb4 X” or _binary X”: 0x needs a digit.)
+// empty string is the empty hex literal, X and two quotes, after the
+// introducer: 0x needs a digit.)
 func appendLiteral(b *strings.Builder, v driver.Value) {
 	var buf [32]byte
 	switch x := v.(type) {

@@ -52,11 +52,13 @@ type Tester interface {
 //     ("Ann" = "ann"). Use a binary (or _bin) collation where the two must
 //     agree.
 //   - The Tester sees the struct's value, not the stored one: a time with
-//     nanoseconds in a DATETIME(6) column, a string longer than its
+//     a fraction of a second in a DATETIME column without fractional
+//     digits (or any time in a DATE column), a string longer than its
 //     column, or a float64 field on a FLOAT column is compared before the
-//     server would round or truncate it. (A float32 field agrees with a
-//     FLOAT column: both the filter value and the field are rounded to
-//     float32 first.)
+//     server would round or truncate it. (Times are compared to the
+//     microsecond, as a DATETIME(6) holds them, and a float32 field agrees
+//     with a FLOAT column: both the filter value and the field are
+//     rounded to float32 first.)
 //   - JSON documents compare as MariaDB 10.7+ compares them. MySQL 8
 //     differs on documents sqlgen's encoder does not write: it decodes
 //     string escapes before comparing ("\u0041" equals "A" there, and

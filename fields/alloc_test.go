@@ -170,7 +170,7 @@ func TestDirectValue(t *testing.T) {
 		{reflect.TypeFor[int64](), "", true},
 		{reflect.TypeFor[float64](), "", true},
 		{reflect.TypeFor[[]byte](), "", true},
-		{reflect.TypeFor[time.Time](), "", true},
+		{reflect.TypeFor[time.Time](), "", false}, // sent as UTC text, see TestAllocsValueTime
 		{reflect.TypeFor[string](), ",implicitnull", true},
 		{reflect.TypeFor[*string](), "", false},
 		{reflect.TypeFor[named](), "", false},
@@ -190,15 +190,13 @@ func TestDirectValue(t *testing.T) {
 		N  int64
 		F  float64
 		B  []byte
-		T  time.Time
 		Z  string `sql:",implicitnull"`
 		NB []byte
 	}
-	when := time.Date(2024, 2, 3, 4, 5, 6, 7, time.UTC)
-	src := row{S: "text", N: 1 << 40, F: 2.5, B: []byte("xy"), T: when}
+	src := row{S: "text", N: 1 << 40, F: 2.5, B: []byte("xy")}
 	cp := reflect.ValueOf(any(src)) // a copy in an interface: not addressable
-	want := []driver.Value{"text", int64(1 << 40), 2.5, []byte("xy"), when, nil, nil}
-	tags := []string{"", "", "", "", "", ",implicitnull", ""}
+	want := []driver.Value{"text", int64(1 << 40), 2.5, []byte("xy"), nil, nil}
+	tags := []string{"", "", "", "", ",implicitnull", ""}
 	var sink driver.Value
 	for i := range want {
 		d := newDesc(t, cp.Field(i).Type(), tags[i])
@@ -216,4 +214,23 @@ func TestDirectValue(t *testing.T) {
 	if _, err := d.Value(reflect.ValueOf(any(struct{ F float64 }{math.NaN()})).Field(0)); !errors.Is(err, fields.ErrConvert) {
 		t.Errorf("NaN in a struct copy: %v, want ErrConvert", err)
 	}
+}
+
+// A time.Time is sent as the text of its UTC wall clock (see
+// fields.TimeValue): one allocation holds the text and the string header
+// the driver.Value points at. (Before the text, a time.Time was boxed:
+// also one allocation, or none when it pointed into a struct copy.)
+func TestAllocsValueTime(t *testing.T) {
+	d := descFor[time.Time](t, "")
+	when := time.Date(2024, 2, 3, 4, 5, 6, 7000, time.FixedZone("X", 3600))
+	var sink driver.Value
+	for _, v := range []reflect.Value{reflect.ValueOf(&when).Elem(), reflect.ValueOf(any(struct{ T time.Time }{when})).Field(0)} {
+		got, err := d.Value(v)
+		if err != nil || got != "2024-02-03 03:05:06.000007" {
+			t.Fatalf("Value = %#v, %v", got, err)
+		}
+		pinAllocs(t, "Value of a time.Time", allocs(t, func() { sink, _ = d.Value(v) }), 1,
+			"the UTC text and its string header, in one allocation")
+	}
+	_ = sink
 }

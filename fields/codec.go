@@ -3,6 +3,7 @@ package fields
 import (
 	"bytes"
 	"encoding/json"
+	"fmt"
 )
 
 // Codec encodes and decodes the values of JSON columns. The default is
@@ -39,6 +40,34 @@ func (JSONCodec) Marshal(v any) ([]byte, error) {
 
 // Unmarshal calls json.Unmarshal.
 func (JSONCodec) Unmarshal(data []byte, v any) error { return json.Unmarshal(data, v) }
+
+// UnmarshalUseNumber is json.Unmarshal with the numbers that go into
+// interface values decoded as json.Number, which keeps them exactly (a
+// float64 holds integers up to 2^53 only, and 9007199254740993 would come
+// back as ...992).
+func (JSONCodec) UnmarshalUseNumber(data []byte, v any) error {
+	dec := json.NewDecoder(bytes.NewReader(data))
+	dec.UseNumber()
+	if err := dec.Decode(v); err != nil {
+		return err
+	}
+	if rest := bytes.TrimLeft(data[dec.InputOffset():], " \t\r\n"); len(rest) != 0 {
+		return fmt.Errorf("invalid character %q after top-level value", rest[0])
+	}
+	return nil
+}
+
+// NumberCodec is implemented by a [Codec] that can decode JSON numbers
+// into interface values exactly, as json.Number (encoding/json's
+// Decoder.UseNumber). A JSON column whose Go type holds an interface
+// somewhere (any, map[string]any, []any, a struct with an any field) is
+// decoded with UnmarshalUseNumber when the schema's codec has it, as
+// [JSONCodec] does: such a column's numbers read as json.Number, and are
+// written back as the same text. A codec without it decodes them its own
+// way (encoding/json's is float64, which changes integers above 2^53).
+type NumberCodec interface {
+	UnmarshalUseNumber(data []byte, v any) error
+}
 
 // unescapeHTML rewrites in place the \u003c, \u003e and \u0026 escapes of
 // the JSON document b, which json.Marshal writes for <, > and &, and

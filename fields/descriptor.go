@@ -4,6 +4,7 @@ import (
 	"database/sql"
 	"database/sql/driver"
 	"encoding"
+	"encoding/json"
 	"fmt"
 	"reflect"
 	"strconv"
@@ -27,6 +28,7 @@ const (
 	convBinary // encoding.BinaryMarshaler / BinaryUnmarshaler
 	convProto  // Marshal() ([]byte, error) / Unmarshal([]byte) error
 	convText   // encoding.TextMarshaler / TextUnmarshaler
+	convArray  // a [N]byte tagged binary: the bytes, exactly N of them
 )
 
 // protoMarshaler and protoUnmarshaler are the method pair of
@@ -68,6 +70,14 @@ type Descriptor struct {
 	ftype    reflect.Type // the field's own type (a pointer type for a pointer field)
 	plain    bool         // no implicitnull: scanFast may write the field directly
 	direct   bool         // see DirectValue
+	// useNumber: a JSON type that holds interface values somewhere, whose
+	// numbers are decoded as json.Number to keep them exact.
+	useNumber bool
+	// checkJSON: a JSON type whose encoding may hold text the encoder
+	// copies as it is (json.Marshaler output such as a json.RawMessage,
+	// or anything in an interface), checked for invalid UTF-8 and
+	// duplicate keys after encoding.
+	checkJSON bool
 }
 
 // Options are the inputs of [NewDescriptor] besides the type.
@@ -105,26 +115,52 @@ func NewDescriptor(t reflect.Type, o Options) (*Descriptor, error) {
 	d.conv = conv
 	d.ftype = t
 	d.plain = !d.Tag.ImplicitNull && (d.Kind != reflect.Int && d.Kind != reflect.Uint || strconv.IntSize == 64)
-	d.direct = !d.Ptr && directTypes[d.Type] && (conv == convString || conv == convInt || conv == convFloat || conv == convBytes || conv == convTime)
-	d.timeText = conv == convSQL && (d.Type == reflect.TypeFor[sql.NullTime]() || d.Type == reflect.TypeFor[sql.Null[time.Time]]())
+	d.direct = !d.Ptr && directTypes[d.Type] && (conv == convString || conv == convInt || conv == convFloat || conv == convBytes)
+	d.timeText = conv == convSQL && holdsTime(d.Type)
+	if conv == convJSON && d.Type != rawMessageType {
+		d.useNumber = holdsInterface(d.Type, map[reflect.Type]bool{})
+		d.checkJSON = mayHoldRawJSON(d.Type, map[reflect.Type]bool{})
+	}
 	if err := d.selfCheck(); err != nil {
 		return nil, d.registerError(t, err)
 	}
 	return d, nil
 }
 
-// directTypes are the types that are their own driver.Value.
+// holdsTime reports whether t, a type with its own Scanner and Valuer,
+// holds a time: sql.NullTime, sql.Null[time.Time], a struct of the same
+// shape (a time.Time and a Valid bool), or a type whose zero value's
+// Value method returns a time.Time. Its column is read as the stored text,
+// parsed as UTC and handed to its Scan as a time.Time, whatever the DSN
+// (see Scanner.Scan).
+func holdsTime(t reflect.Type) bool {
+	if t == reflect.TypeFor[sql.NullTime]() || t == reflect.TypeFor[sql.Null[time.Time]]() {
+		return true
+	}
+	if t.Kind() == reflect.Struct && t.NumField() == 2 && t.Field(0).Type == timeType &&
+		t.Field(1).Name == "Valid" && t.Field(1).Type.Kind() == reflect.Bool {
+		return true
+	}
+	if valuer, ok := asInterface(reflect.New(t).Elem(), valuerType).(driver.Valuer); ok {
+		v, err := valuer.Value()
+		_, isTime := v.(time.Time)
+		return err == nil && isTime
+	}
+	return false
+}
+
+// directTypes are the types that are their own driver.Value. (A time.Time
+// is not: it is sent as UTC text, see [Descriptor.Value].)
 var directTypes = map[reflect.Type]bool{
-	reflect.TypeFor[string]():    true,
-	reflect.TypeFor[int64]():     true,
-	reflect.TypeFor[float64]():   true,
-	reflect.TypeFor[[]byte]():    true,
-	reflect.TypeFor[time.Time](): true,
+	reflect.TypeFor[string]():  true,
+	reflect.TypeFor[int64]():   true,
+	reflect.TypeFor[float64](): true,
+	reflect.TypeFor[[]byte]():  true,
 }
 
 // DirectValue reports whether the field's value is its own driver.Value: a
-// string, int64, float64, []byte or time.Time field (not a pointer, not a
-// named type). [Descriptor.Value] of such a field that is not addressable
+// string, int64, float64 or []byte field (not a pointer, not a named
+// type). [Descriptor.Value] of such a field that is not addressable
 // (a field of a struct copied into an interface) returns an interface
 // that points at the field's memory, so several such fields cost one copy
 // of their struct rather than one allocation each.
@@ -155,12 +191,21 @@ func chooseConversion(t reflect.Type, enc Encoding) (conversion, error) {
 		if implements(t, protoMarshalerType) && ptr.Implements(protoUnmarshalerType) {
 			return convProto, nil
 		}
-		return 0, fmt.Errorf("the binary option needs encoding.BinaryMarshaler and BinaryUnmarshaler, or Marshal() ([]byte, error) and Unmarshal([]byte) error methods: %w", ErrUnsupportedType)
+		if isByteSlice(t) {
+			return convBytes, nil // the bytes are the encoding
+		}
+		if t.Kind() == reflect.Array && t.Elem().Kind() == reflect.Uint8 {
+			return convArray, nil
+		}
+		return 0, fmt.Errorf("the binary option needs encoding.BinaryMarshaler and BinaryUnmarshaler, or Marshal() ([]byte, error) and Unmarshal([]byte) error methods, or a []byte or [N]byte type: %w", ErrUnsupportedType)
 	case EncodingText:
 		if implements(t, textMarshalerType) && ptr.Implements(textUnmarshalerType) {
 			return convText, nil
 		}
-		return 0, fmt.Errorf("the string option needs encoding.TextMarshaler and TextUnmarshaler: %w", ErrUnsupportedType)
+		if isByteSlice(t) {
+			return convBytes, nil // the bytes are the text
+		}
+		return 0, fmt.Errorf("the string option needs encoding.TextMarshaler and TextUnmarshaler, or a []byte type: %w", ErrUnsupportedType)
 	}
 	if t == timeType || (t.Kind() == reflect.Struct && t.ConvertibleTo(timeType) && !reflect.PointerTo(t).Implements(scannerType)) {
 		return convTime, nil // time.Time, or a named type of it
@@ -192,6 +237,11 @@ func chooseConversion(t reflect.Type, enc Encoding) (conversion, error) {
 		return 0, fmt.Errorf("a slice needs the json tag option (`sql:\",json\"`): %w", ErrUnsupportedType)
 	case reflect.Map, reflect.Struct:
 		return 0, fmt.Errorf("a %s needs the json tag option (`sql:\",json\"`), or sql.Scanner and driver.Valuer methods: %w", t.Kind(), ErrUnsupportedType)
+	case reflect.Array:
+		if t.Elem().Kind() == reflect.Uint8 {
+			return 0, fmt.Errorf("a byte array needs the binary tag option (`sql:\",binary\"`, stored as its bytes), or the json option: %w", ErrUnsupportedType)
+		}
+		return 0, fmt.Errorf("an array needs the json tag option (`sql:\",json\"`), or sql.Scanner and driver.Valuer methods: %w", ErrUnsupportedType)
 	}
 	return 0, fmt.Errorf("a %s cannot be stored in a column: %w", t.Kind(), ErrUnsupportedType)
 }
@@ -223,8 +273,10 @@ func (d *Descriptor) selfCheck() error {
 // Conversion names the way d maps values, for documentation and errors:
 // "bool", "int", "uint", "float", "string", "bytes", "time", "sql"
 // (the type's own Scanner/Valuer), "json", "binary", "proto" or "text".
+//
+// A [N]byte tagged binary is "bytes" too: it is stored as its bytes.
 func (d *Descriptor) Conversion() string {
-	return [...]string{"", "bool", "int", "uint", "float", "string", "bytes", "time", "sql", "json", "binary", "proto", "text"}[d.conv]
+	return [...]string{"", "bool", "int", "uint", "float", "string", "bytes", "time", "sql", "json", "binary", "proto", "text", "bytes"}[d.conv]
 }
 
 // Nullable reports whether the column can hold NULL: a pointer field, an
@@ -243,6 +295,11 @@ func (d *Descriptor) Nullable() bool {
 	return false
 }
 
+// IsTime reports whether the field holds a time the package reads from
+// DATETIME text: a time.Time (or a named type of it), sql.NullTime or
+// sql.Null[time.Time], or a pointer to one.
+func (d *Descriptor) IsTime() bool { return d.conv == convTime || d.timeText }
+
 // IsJSON reports whether the column is stored as JSON.
 func (d *Descriptor) IsJSON() bool { return d.conv == convJSON }
 
@@ -251,6 +308,100 @@ func (d *Descriptor) IsJSON() bool { return d.conv == convJSON }
 // opposed to a list of values.
 func (d *Descriptor) IsScalarSlice() bool {
 	return d.Kind == reflect.Slice && (d.conv == convBytes || d.conv == convJSON || d.conv == convSQL || d.conv == convBinary || d.conv == convProto || d.conv == convText)
+}
+
+// IsList reports whether a value of type t given for this column (a
+// filter value) is a list of values (SQL IN) rather than one value. Only
+// slices are lists, and not all of them: a slice of bytes ([]byte,
+// json.RawMessage, named byte slices), a type that implements
+// driver.Valuer, and a slice that is itself one value of the column (the
+// field's own type or one convertible to it, for a []byte, JSON, binary,
+// string or Scanner column; any slice for a JSON column of an interface
+// type, such as any) are one value. Arrays are never lists: a [16]byte
+// UUID or a JSON [2]int is one value.
+func (d *Descriptor) IsList(t reflect.Type) bool {
+	if t == nil || t.Kind() != reflect.Slice || t.Elem().Kind() == reflect.Uint8 {
+		return false
+	}
+	if t.Implements(valuerType) {
+		return false
+	}
+	if t == d.Type || d.IsScalarSlice() && t.ConvertibleTo(d.Type) {
+		return false
+	}
+	if d.conv == convJSON && d.Kind == reflect.Interface && t.Implements(d.Type) {
+		return false
+	}
+	return true
+}
+
+func isByteSlice(t reflect.Type) bool {
+	return t.Kind() == reflect.Slice && t.Elem().Kind() == reflect.Uint8
+}
+
+var (
+	jsonMarshalerType   = reflect.TypeFor[json.Marshaler]()
+	jsonUnmarshalerType = reflect.TypeFor[json.Unmarshaler]()
+)
+
+// holdsInterface reports whether decoding JSON into a t may store a value
+// in an interface (where encoding/json would put a float64 for a number),
+// looking through pointers, slices, arrays, map values and struct fields,
+// but not into types that decode themselves.
+func holdsInterface(t reflect.Type, seen map[reflect.Type]bool) bool {
+	if seen[t] {
+		return false
+	}
+	seen[t] = true
+	if t.Kind() != reflect.Interface && reflect.PointerTo(t).Implements(jsonUnmarshalerType) {
+		return false
+	}
+	switch t.Kind() {
+	case reflect.Interface:
+		return true
+	case reflect.Pointer, reflect.Slice, reflect.Array, reflect.Map:
+		return holdsInterface(t.Elem(), seen)
+	case reflect.Struct:
+		for i := 0; i < t.NumField(); i++ {
+			if f := t.Field(i); (f.IsExported() || f.Anonymous) && holdsInterface(f.Type, seen) {
+				return true
+			}
+		}
+	}
+	return false
+}
+
+// mayHoldRawJSON reports whether encoding a t may copy text the encoder
+// does not write itself: the output of a json.Marshaler (a
+// json.RawMessage, say; time.Time excepted), anything in an interface, or
+// map keys written by a TextMarshaler (two keys may write the same text).
+func mayHoldRawJSON(t reflect.Type, seen map[reflect.Type]bool) bool {
+	if seen[t] {
+		return false
+	}
+	seen[t] = true
+	if t == timeType {
+		return false
+	}
+	if t.Kind() == reflect.Interface || implements(t, jsonMarshalerType) {
+		return true
+	}
+	switch t.Kind() {
+	case reflect.Map:
+		if k := t.Key(); k.Kind() != reflect.String && implements(k, textMarshalerType) {
+			return true
+		}
+		return mayHoldRawJSON(t.Elem(), seen)
+	case reflect.Pointer, reflect.Slice, reflect.Array:
+		return mayHoldRawJSON(t.Elem(), seen)
+	case reflect.Struct:
+		for i := 0; i < t.NumField(); i++ {
+			if f := t.Field(i); (f.IsExported() || f.Anonymous) && mayHoldRawJSON(f.Type, seen) {
+				return true
+			}
+		}
+	}
+	return false
 }
 
 // Scanner returns a new [Scanner] for this column.

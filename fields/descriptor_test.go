@@ -258,8 +258,8 @@ func TestNewDescriptorNamedTime(t *testing.T) {
 		t.Errorf("Scan = %v, want %v", time.Time(s), want)
 	}
 	v, err := d.Value(reflect.ValueOf(s))
-	if err != nil || !cmp.Equal(v, driver.Value(want)) {
-		t.Errorf("Value = %#v, %v; want %v as a time.Time", v, err, want)
+	if err != nil || !cmp.Equal(v, driver.Value("2024-02-03 04:05:06")) {
+		t.Errorf("Value = %#v, %v; want %v as UTC text", v, err, want)
 	}
 }
 
@@ -395,15 +395,24 @@ func TestValue(t *testing.T) {
 		{"empty bytes", "", []byte{}, []byte{}},
 		{"nil bytes", "", []byte(nil), nil},
 		{"named bytes", "", myBytes("ab"), []byte("ab")},
-		{"time", "", when, when},
-		{"zero time", "", time.Time{}, time.Time{}},
+		{"time", "", when, "2024-02-03 04:05:06.000007"},
+		{"time nanoseconds truncated", "", when.Add(999), "2024-02-03 04:05:06.000007"},
+		{"time in another zone", "", when.In(time.FixedZone("X", -5*3600)), "2024-02-03 04:05:06.000007"},
+		{"time whole seconds", "", when.Truncate(time.Second), "2024-02-03 04:05:06"},
+		{"zero time", "", time.Time{}, "0000-00-00"},
+		{"NullTime", "", sql.NullTime{Time: when.In(time.FixedZone("Y", 3600)), Valid: true}, "2024-02-03 04:05:06.000007"},
+		{"NullTime null", "", sql.NullTime{}, nil},
+		{"Null[time.Time]", "", sql.Null[time.Time]{V: when, Valid: true}, "2024-02-03 04:05:06.000007"},
+		{"byte array", ",binary", [4]byte{1, 2, 3, 4}, []byte{1, 2, 3, 4}},
+		{"binary bytes", ",binary", []byte{5, 6}, []byte{5, 6}},
+		{"string bytes", ",string", []byte("txt"), []byte("txt")},
 		{"nil *int64", "", (*int64)(nil), nil},
 		{"*int64", "", ptrTo(int64(5)), int64(5)},
 		{"*uint64 high", "", ptrTo(uint64(math.MaxUint64)), uint64(math.MaxUint64)},
 		{"*string", "", ptrTo("s"), "s"},
 		{"*named string", "", ptrTo(myString("n")), "n"},
 		{"nil *time", "", (*time.Time)(nil), nil},
-		{"*time", "", &when, when},
+		{"*time", "", &when, "2024-02-03 04:05:06.000007"},
 		{"nil *[]byte", "", (*[]byte)(nil), nil},
 		{"NullString null", "", sql.NullString{}, nil},
 		{"NullString", "", sql.NullString{String: "x", Valid: true}, "x"},
@@ -439,7 +448,10 @@ func TestValue(t *testing.T) {
 		{"implicitnull zero string", ",implicitnull", "", nil},
 		{"implicitnull string", ",implicitnull", "s", "s"},
 		{"implicitnull zero time", ",implicitnull", time.Time{}, nil},
-		{"implicitnull time", ",implicitnull", when, when},
+		{"implicitnull time", ",implicitnull", when, "2024-02-03 04:05:06.000007"},
+		{"json *map to nil map", ",json", ptrTo(map[string]int(nil)), nil},
+		{"json nested raw escape", ",json", struct{ R json.RawMessage }{json.RawMessage(`"\ufffd"`)}, `{"R":"\ufffd"}`},
+		{"json nested raw escape in []any", ",json", []any{json.RawMessage(`{"k":"\ufffd"}`)}, `[{"k":"\ufffd"}]`},
 		{"implicitnull zero json", ",json,implicitnull", doc{}, nil},
 	}
 	for _, tc := range tests {
@@ -639,6 +651,16 @@ func scanCases() []scanCase {
 		{"named bytes<-[]byte", typeOf[myBytes](), "", nil, []byte("x"), myBytes("x"), nil},
 		// Times.
 		{"time<-time", tm, "", nil, when, when, nil},
+		{"time<-time in the driver's loc", tm, "", nil, time.Date(2024, 2, 3, 4, 5, 6, 123456000, time.FixedZone("X", 5*3600+1800)), when, nil},
+		{"time<-zero time", tm, "", when, time.Time{}, time.Time{}, nil},
+		{"NullTime<-time in the driver's loc", typeOf[sql.NullTime](), "", nil, time.Date(2024, 2, 3, 4, 5, 6, 123456000, time.FixedZone("X", -4*3600)), sql.NullTime{Time: when, Valid: true}, nil},
+		{"NullTime<-[]byte", typeOf[sql.NullTime](), "", nil, []byte("2024-02-03 04:05:06.123456"), sql.NullTime{Time: when, Valid: true}, nil},
+		{"byte array<-[]byte", typeOf[[3]byte](), ",binary", nil, []byte{1, 2, 3}, [3]byte{1, 2, 3}, nil},
+		{"byte array<-short []byte", typeOf[[3]byte](), ",binary", nil, []byte{1, 2}, nil, fields.ErrConvert},
+		{"byte array<-nil", typeOf[[3]byte](), ",binary", nil, nil, nil, fields.ErrUnexpectedNull},
+		{"*byte array<-nil", typeOf[*[3]byte](), ",binary", &[3]byte{1}, nil, (*[3]byte)(nil), nil},
+		{"binary []byte<-[]byte", byt, ",binary", nil, []byte{9}, []byte{9}, nil},
+		{"string []byte<-[]byte", byt, ",string", nil, []byte("t"), []byte("t"), nil},
 		{"time<-[]byte micro", tm, "", nil, []byte("2024-02-03 04:05:06.123456"), when, nil},
 		{"time<-[]byte nano", tm, "", nil, []byte("2024-02-03 04:05:06.123456789"), time.Date(2024, 2, 3, 4, 5, 6, 123456789, time.UTC), nil},
 		{"time<-[]byte seconds", tm, "", nil, []byte("2024-02-03 04:05:06"), time.Date(2024, 2, 3, 4, 5, 6, 0, time.UTC), nil},
@@ -701,7 +723,14 @@ func scanCases() []scanCase {
 		{"json slice<-[]byte", typeOf[[]int](), ",json", []int{7, 8, 9}, []byte(`[1]`), []int{1}, nil},
 		{"json slice<-nil", typeOf[[]int](), ",json", []int{1}, nil, []int(nil), nil},
 		{"json slice<-[]", typeOf[[]int](), ",json", nil, []byte(`[]`), []int{}, nil},
-		{"json any<-object", typeOf[any](), ",json", nil, []byte(`{"a":[1,"x",null]}`), map[string]any{"a": []any{1.0, "x", nil}}, nil},
+		{"json any<-object", typeOf[any](), ",json", nil, []byte(`{"a":[1,"x",null]}`), map[string]any{"a": []any{json.Number("1"), "x", nil}}, nil},
+		{"json any<-big integer", typeOf[any](), ",json", nil, []byte(`9007199254740993`), json.Number("9007199254740993"), nil},
+		{"json map[string]any<-big integer", typeOf[map[string]any](), ",json", nil, []byte(`{"n":9007199254740993,"f":1.10}`), map[string]any{"n": json.Number("9007199254740993"), "f": json.Number("1.10")}, nil},
+		{"json []any<-numbers", typeOf[[]any](), ",json", nil, []byte(`[1e0, -0, 18446744073709551616]`), []any{json.Number("1e0"), json.Number("-0"), json.Number("18446744073709551616")}, nil},
+		{"json struct with any<-numbers", typeOf[struct{ X any }](), ",json", nil, []byte(`{"X":12345678901234567890}`), struct{ X any }{json.Number("12345678901234567890")}, nil},
+		{"json map[string]int<-number", typeOf[map[string]int](), ",json", nil, []byte(`{"n":7}`), map[string]int{"n": 7}, nil},
+		{"json any<-trailing garbage", typeOf[any](), ",json", nil, []byte(`{} x`), nil, errAny},
+		{"json any<-raw duplicate keys", typeOf[json.RawMessage](), ",json", nil, []byte(`{"a":1,"a":2}`), json.RawMessage(`{"a":1,"a":2}`), nil},
 		{"json any<-nil", typeOf[any](), ",json", "old", nil, nil, nil},
 		{"json raw<-[]byte", typeOf[json.RawMessage](), ",json", nil, []byte(` {"k": 1}`), json.RawMessage(` {"k": 1}`), nil},
 		{"json raw<-string", typeOf[json.RawMessage](), ",json", json.RawMessage(`1`), `["&",  "\u0026"]`, json.RawMessage(`["&",  "\u0026"]`), nil},
@@ -993,8 +1022,20 @@ func TestValueOf(t *testing.T) {
 		{"[]byte<-string", typeOf[[]byte](), "", "ab", []byte("ab"), nil},
 		{"[]byte<-named", typeOf[[]byte](), "", myBytes("ab"), []byte("ab"), nil},
 		{"[]byte<-nil []byte", typeOf[[]byte](), "", []byte(nil), nil, nil},
-		{"time<-time", typeOf[time.Time](), "", when, when, nil},
-		{"time<-*time", typeOf[time.Time](), "", &when, when, nil},
+		{"time<-time", typeOf[time.Time](), "", when, "2024-02-03 04:05:06", nil},
+		{"time<-*time", typeOf[time.Time](), "", &when, "2024-02-03 04:05:06", nil},
+		{"time<-time elsewhere", typeOf[time.Time](), "", when.In(time.FixedZone("X", -7*3600)), "2024-02-03 04:05:06", nil},
+		{"*time<-time", typeOf[*time.Time](), "", when, "2024-02-03 04:05:06", nil},
+		{"NullTime<-NullTime", typeOf[sql.NullTime](), "", sql.NullTime{Time: when, Valid: true}, "2024-02-03 04:05:06", nil},
+		{"json any<-struct", typeOf[any](), ",json", doc{A: 1}, `{"a":1}`, nil},
+		{"json any<-map", typeOf[any](), ",json", map[string]int{"k": 1}, `{"k":1}`, nil},
+		{"json any<-slice", typeOf[any](), ",json", []int{1, 2}, `[1,2]`, nil},
+		{"json any<-int", typeOf[any](), ",json", 7, `7`, nil},
+		{"json any<-typed nil", typeOf[any](), ",json", (*doc)(nil), nil, nil},
+		{"json any<-raw", typeOf[any](), ",json", json.RawMessage(`{"z": 1}`), `{"z":1}`, nil}, // as a field holding it is written
+		{"json struct<-raw", typeOf[doc](), ",json", json.RawMessage(`{"a":1}`), `{"a":1}`, nil},
+		{"json struct<-raw duplicate", typeOf[doc](), ",json", json.RawMessage(`{"a":1,"a":1}`), nil, fields.ErrConvert},
+		{"json struct<-raw invalid", typeOf[doc](), ",json", json.RawMessage(`{`), nil, fields.ErrConvert},
 		{"time<-string", typeOf[time.Time](), "", "2024-02-03", nil, fields.ErrConvert},
 		{"implicitnull<-0", typeOf[int64](), ",implicitnull", int64(0), nil, nil},
 		{"implicitnull<-int32 0", typeOf[int64](), ",implicitnull", int32(0), nil, nil},
@@ -1045,5 +1086,105 @@ func TestFloat32RoundTrip(t *testing.T) {
 	}
 	if v != float64(float32(0.1)) {
 		t.Errorf("Value(float32(0.1)) = %v, want the float32 widened exactly", v)
+	}
+}
+
+// A field of an interface type (any) holding a typed nil, or a pointer to
+// a nil map, is SQL NULL like an untyped nil: IS NULL must find it.
+func TestValueJSONInterfaceNil(t *testing.T) {
+	type row struct{ F any }
+	d := newDesc(t, typeOf[any](), ",json")
+	for _, v := range []any{nil, (*doc)(nil), map[string]int(nil), []int(nil), ptrTo(map[string]int(nil)), json.RawMessage(nil), json.RawMessage("null")} {
+		r := row{F: v}
+		for _, f := range []reflect.Value{reflect.ValueOf(&r).Elem().Field(0), reflect.ValueOf(r).Field(0)} {
+			got, err := d.Value(f)
+			if err != nil || got != nil {
+				t.Errorf("Value of any(%#v) = %#v, %v; want nil (SQL NULL)", v, got, err)
+			}
+		}
+		if got, err := d.ValueOf(v); err != nil || got != nil {
+			t.Errorf("ValueOf(%#v) = %#v, %v; want nil (IS NULL)", v, got, err)
+		}
+	}
+	// A non-nullable JSON column keeps the text null of a Marshaler.
+	dn := newDesc(t, typeOf[nullMarshaler](), ",json")
+	if got, err := dn.Value(reflect.ValueOf(nullMarshaler{})); err != nil || got != "null" {
+		t.Errorf("Value of a struct whose MarshalJSON writes null = %#v, %v; want the text null", got, err)
+	}
+}
+
+type nullMarshaler struct{}
+
+func (nullMarshaler) MarshalJSON() ([]byte, error) { return []byte("null"), nil }
+
+// Invalid UTF-8 in a Go string is still refused when the document also
+// copies a \ufffd escape from a json.RawMessage; the escape alone is not.
+func TestValueJSONInvalidUTF8(t *testing.T) {
+	type inner struct {
+		R json.RawMessage
+		S string
+	}
+	d := newDesc(t, typeOf[inner](), ",json")
+	if _, err := d.Value(reflect.ValueOf(inner{R: json.RawMessage(`"\ufffd"`), S: "ok"})); err != nil {
+		t.Errorf("escaped U+FFFD in a nested json.RawMessage: %v", err)
+	}
+	for _, v := range []inner{{R: json.RawMessage(`"\ufffd"`), S: "bad\xff"}, {R: json.RawMessage(`1`), S: "bad\xff"}} {
+		_, err := d.Value(reflect.ValueOf(v))
+		checkErr(t, err, "value", fields.ErrConvert)
+	}
+	if _, err := d.Value(reflect.ValueOf(inner{R: json.RawMessage("\"\xff\"")})); !errors.Is(err, fields.ErrConvert) {
+		t.Errorf("invalid UTF-8 bytes in a nested json.RawMessage: %v, want ErrConvert", err)
+	}
+	dm := newDesc(t, typeOf[map[string]any](), ",json")
+	if _, err := dm.Value(reflect.ValueOf(map[string]any{"k\xff": 1})); !errors.Is(err, fields.ErrConvert) {
+		t.Errorf("invalid UTF-8 in a map key: %v, want ErrConvert", err)
+	}
+	if _, err := dm.Value(reflect.ValueOf(map[string]any{"k": []any{json.RawMessage(`{"a":1,"\u0061":2}`)}})); !errors.Is(err, fields.ErrConvert) {
+		t.Errorf("a duplicate key in a nested json.RawMessage: %v, want ErrConvert", err)
+	}
+}
+
+func TestIsList(t *testing.T) {
+	type uuid [16]byte
+	for _, c := range []struct {
+		col  reflect.Type
+		tag  string
+		val  any
+		list bool
+	}{
+		{typeOf[int64](), "", []int64{1}, true},
+		{typeOf[int64](), "", [2]int64{1, 2}, false},
+		{typeOf[int64](), "", []any{1, nil}, true},
+		{typeOf[string](), "", []byte("x"), false},
+		{typeOf[string](), "", json.RawMessage(`1`), false},
+		{typeOf[[]byte](), "", []byte("x"), false},
+		{typeOf[[]byte](), "", [][]byte{[]byte("x")}, true},
+		{typeOf[[16]byte](), ",binary", [16]byte{}, false},
+		{typeOf[[16]byte](), ",binary", [][16]byte{{}}, true},
+		{typeOf[uuid](), ",binary", uuid{}, false},
+		{typeOf[[]int](), ",json", []int{1}, false},
+		{typeOf[[]int](), ",json", [][]int{{1}}, true},
+		{typeOf[[2]int](), ",json", [2]int{1, 2}, false},
+		{typeOf[any](), ",json", []int{1}, false},
+		{typeOf[any](), ",json", []any{nil}, false},
+		{typeOf[sql.NullString](), "", []sql.NullString{}, true},
+		{typeOf[int64](), "", valuerSlice{}, false},
+	} {
+		d := newDesc(t, c.col, c.tag)
+		if got := d.IsList(reflect.TypeOf(c.val)); got != c.list {
+			t.Errorf("column %v%s: IsList(%T) = %v, want %v", c.col, c.tag, c.val, got, c.list)
+		}
+	}
+}
+
+type valuerSlice []int
+
+func (valuerSlice) Value() (driver.Value, error) { return "x", nil }
+
+func TestValueImplicitNullZeroTimeInLocation(t *testing.T) {
+	d := newDesc(t, typeOf[time.Time](), ",implicitnull")
+	zero := time.Time{}.In(time.FixedZone("X", 3600))
+	if got, err := d.Value(reflect.ValueOf(zero)); err != nil || got != nil {
+		t.Errorf("Value of a zero time in a location = %#v, %v; want nil (NULL)", got, err)
 	}
 }

@@ -23,11 +23,19 @@
 // uint kind (a uint64 above math.MaxInt64 is sent as uint64 and fits
 // BIGINT UNSIGNED; a value that does not fit its field is an error, never
 // wrapped around); float32 and float64; string; []byte (copied out of the
-// driver's buffer; a nil slice is NULL); time.Time (from time.Time, or from
-// DATETIME/TIMESTAMP text when the DSN lacks parseTime=true, read as UTC);
-// named types of all of these; and any type whose pointer implements
-// [database/sql.Scanner] and which implements [database/sql/driver.Valuer],
-// such as sql.NullString or sql.Null[T].
+// driver's buffer; a nil slice is NULL); time.Time; named types of all of
+// these; and any type whose pointer implements [database/sql.Scanner] and
+// which implements [database/sql/driver.Valuer], such as sql.NullString,
+// sql.Null[T] or a [16]byte UUID type.
+//
+// A time.Time (and sql.NullTime, sql.Null[time.Time], or a Valuer that
+// returns a time.Time) is written as the text of its UTC wall clock to the
+// microsecond ([TimeValue]), never as a time.Time, which the driver would
+// convert to the DSN's loc; it is read from DATETIME text (what sqlgen
+// selects) as UTC, and a time.Time from a driver or a caller is taken as
+// the stored wall clock in its own location and read as UTC
+// ([UTCWallClock]). So the instant survives whatever the DSN's parseTime
+// and loc. A Scanner of such a time type gets a time.Time in UTC.
 //
 // # Tag options
 //
@@ -36,14 +44,22 @@
 //     interface is written as SQL NULL, never as the JSON text null; SQL
 //     NULL reads back as nil, or as the zero value for other types. Values
 //     are sent as a string, not []byte. Decoding reads the driver's bytes
-//     in place and starts from the zero value, so maps never merge. The
-//     default codec does not escape <, > and & (a column is not HTML). A
+//     in place and starts from the zero value, so maps never merge (a
+//     type that holds an interface somewhere is decoded with a
+//     json.Decoder and UseNumber, its numbers as json.Number, exact; see
+//     [NumberCodec]). A nullable column whose value encodes as null (a
+//     typed nil in an interface) is written as SQL NULL too. The default
+//     codec does not escape <, > and & (a column is not HTML). A
 //     json.RawMessage is the document itself: stored and read byte for
-//     byte, once checked to be one JSON value in valid UTF-8.
+//     byte, once checked to be one JSON value in valid UTF-8 (its raw
+//     bytes: a \ufffd escape is fine). A written document with a key twice
+//     in one object is refused (MySQL keeps the last, MariaDB both).
 //   - binary: encoding.BinaryMarshaler/BinaryUnmarshaler, or the
 //     Marshal() ([]byte, error) / Unmarshal([]byte) error pair of
-//     protobuf-generated types (which get their own copy of the bytes).
-//   - string: encoding.TextMarshaler/TextUnmarshaler (net.IP, netip.Addr).
+//     protobuf-generated types (which get their own copy of the bytes); a
+//     []byte is stored as its bytes, a [N]byte as exactly N bytes.
+//   - string: encoding.TextMarshaler/TextUnmarshaler (net.IP, netip.Addr);
+//     a []byte is stored as its bytes.
 //   - implicitnull: the zero value is written as NULL and NULL reads as
 //     the zero value; refused on pointer fields.
 //

@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"reflect"
+	"strings"
 	"testing"
 
 	"github.com/seed-b2691315/sqlgen/fields"
@@ -85,8 +86,10 @@ func FuzzScanJSON(f *testing.F) {
 					}
 					continue
 				}
-				// Whatever was read can be written back.
-				if _, err := d.Value(field); err != nil {
+				// Whatever was read can be written back, but for a
+				// document with a key twice in one object (kept by a
+				// json.RawMessage), which is refused on the way in.
+				if _, err := d.Value(field); err != nil && !(errors.Is(err, fields.ErrConvert) && strings.Contains(err.Error(), "appears twice")) {
 					t.Fatalf("Scan(%q) into %v gave %#v, which cannot be written back: %v", b, types[i], field.Interface(), err)
 				}
 			}

@@ -264,7 +264,10 @@ func (d *Descriptor) scan(v reflect.Value, src any) error {
 		t := (*time.Time)(v.Addr().UnsafePointer()) // time.Time or a named type of it
 		switch x := src.(type) {
 		case time.Time:
-			*t = x
+			*t = UTCWallClock(x) // the driver's parse of the stored text in its loc
+			if y := t.Year(); y < 1 || y > 9999 {
+				return fmt.Errorf("%v is in year %d: no DATETIME holds it: %w", x, y, ErrConvert)
+			}
 			return nil
 		case []byte:
 			return parseDateTime(t, x)
@@ -273,20 +276,36 @@ func (d *Descriptor) scan(v reflect.Value, src any) error {
 		}
 	case convSQL:
 		return d.scanSQL(v, src)
+	case convArray:
+		b, ok := asBytes(src)
+		if !ok {
+			return d.badSource(v, src)
+		}
+		if len(b) != v.Len() {
+			return fmt.Errorf("%d bytes for a %v, which holds exactly %d: %w", len(b), v.Type(), v.Len(), ErrConvert)
+		}
+		reflect.Copy(v, reflect.ValueOf(b))
+		return nil
 	case convJSON:
 		b, ok := asBytes(src)
 		if !ok {
 			return d.badSource(v, src)
 		}
 		if d.Type == rawMessageType {
-			if err := checkRawJSON(b); err != nil {
+			if err := checkRawJSON(b, false); err != nil {
 				return fmt.Errorf("json.RawMessage: %w: %w", err, ErrConvert)
 			}
 			v.SetBytes(bytes.Clone(b)) // the driver reuses b
 			return nil
 		}
 		v.SetZero() // decode into a clean value: a map or slice must not merge
-		if err := d.codec.Unmarshal(b, v.Addr().Interface()); err != nil {
+		var err error
+		if un, ok := d.codec.(NumberCodec); ok && d.useNumber {
+			err = un.UnmarshalUseNumber(b, v.Addr().Interface())
+		} else {
+			err = d.codec.Unmarshal(b, v.Addr().Interface())
+		}
+		if err != nil {
 			return fmt.Errorf("decoding JSON: %w", err)
 		}
 		return nil
@@ -312,9 +331,20 @@ func (d *Descriptor) scan(v reflect.Value, src any) error {
 }
 
 func (d *Descriptor) scanSQL(v reflect.Value, src any) error {
+	if t, ok := src.(time.Time); ok {
+		// A driver's parse of the stored text in its loc: the wall clock
+		// is the stored UTC one.
+		t = UTCWallClock(t)
+		if y := t.Year(); y < 1 || y > 9999 {
+			return d.errorf("scan", "%v is in year %d: no DATETIME holds it: %w", t, y, ErrConvert)
+		}
+		src = t
+	}
 	if d.timeText {
-		// sql.NullTime and sql.Null[time.Time] cannot take DATETIME text
-		// (a DSN without parseTime=true): hand them a time.Time.
+		// A time type (sql.NullTime, sql.Null[time.Time], or the user's
+		// own, see holdsTime) gets a time.Time in UTC from the stored
+		// text, whatever the DSN's parseTime: sql.NullTime cannot take
+		// text, and the text is what the read selects (CAST AS CHAR).
 		if b, ok := asBytes(src); ok {
 			var t time.Time
 			if err := parseDateTime(&t, b); err != nil {
@@ -517,6 +547,9 @@ func (d *Descriptor) scanFast(p unsafe.Pointer, src any) (bool, error) {
 		}
 	case convTime:
 		if x, ok := src.(time.Time); ok {
+			if x = UTCWallClock(x); x.Year() < 1 || x.Year() > 9999 {
+				return false, nil // the reflective path reports it
+			}
 			*(*time.Time)(p) = x
 			return true, nil
 		}

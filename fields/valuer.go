@@ -12,6 +12,8 @@ import (
 	"time"
 	"unicode/utf8"
 	"unsafe"
+
+	"github.com/seed-b2691315/sqlgen/internal/jsontext"
 )
 
 // Valuer is a [driver.Valuer] for one field value. It pairs the column's
@@ -29,7 +31,14 @@ func (v Valuer) Value() (driver.Value, error) { return v.d.Value(v.v) }
 
 // Value converts field, a value of the field's own type (a pointer for a
 // pointer field), to a plain [driver.Value]: nil, int64, uint64 (only above
-// math.MaxInt64), float64, bool, []byte, string or time.Time.
+// math.MaxInt64), float64, bool, []byte or string.
+//
+// A time.Time (of a time field, a sql.NullTime, or returned by the type's
+// own Value method) is returned as the text of its UTC wall clock,
+// "2006-01-02 15:04:05.999999" (microseconds at most, which is all a
+// DATETIME(6) holds; the zero time.Time as "0000-00-00"), never as a
+// time.Time: go-sql-driver/mysql would convert a time.Time to the DSN's
+// loc before sending it, and the stored value would depend on the DSN.
 //
 // JSON is returned as a string, not []byte: with interpolateParams=true,
 // MySQL 8 refuses a JSON document sent as _binary.
@@ -45,8 +54,8 @@ func (d *Descriptor) Value(field reflect.Value) (driver.Value, error) {
 
 // value converts v, of type d.Type, to a driver.Value.
 func (d *Descriptor) value(v reflect.Value) (driver.Value, error) {
-	if d.Tag.ImplicitNull && v.IsZero() {
-		return nil, nil
+	if d.Tag.ImplicitNull && (v.IsZero() || d.conv == convTime && timeOf(v).IsZero()) {
+		return nil, nil // (a zero time.Time moved to a location is zero too)
 	}
 	if d.direct && !v.CanAddr() {
 		// Interface of a value that is not addressable points at its
@@ -92,11 +101,11 @@ func (d *Descriptor) value(v reflect.Value) (driver.Value, error) {
 		}
 		return b, nil
 	case convTime:
-		if v.CanAddr() {
-			// A time.Time or a named type of it: the same memory layout.
-			return *(*time.Time)(v.Addr().UnsafePointer()), nil
+		out, err := TimeValue(timeOf(v))
+		if err != nil {
+			return nil, d.wrap("value", err)
 		}
-		return v.Convert(timeType).Interface(), nil
+		return out, nil
 	case convSQL:
 		valuer, ok := asInterface(v, valuerType).(driver.Valuer)
 		if !ok {
@@ -106,7 +115,18 @@ func (d *Descriptor) value(v reflect.Value) (driver.Value, error) {
 		if err != nil {
 			return nil, d.wrap("value", err)
 		}
+		if t, ok := out.(time.Time); ok {
+			// sql.NullTime, sql.Null[time.Time] or the user's own type:
+			// sent as UTC text, as a time.Time field is.
+			if out, err = TimeValue(t); err != nil {
+				return nil, d.wrap("value", err)
+			}
+		}
 		return out, nil
+	case convArray:
+		b := make([]byte, v.Len())
+		reflect.Copy(reflect.ValueOf(b), v)
+		return b, nil
 	case convJSON:
 		switch v.Kind() {
 		case reflect.Pointer, reflect.Map, reflect.Slice, reflect.Interface:
@@ -117,7 +137,7 @@ func (d *Descriptor) value(v reflect.Value) (driver.Value, error) {
 		if d.Type == rawMessageType {
 			// The caller's own document: stored byte for byte, once checked.
 			raw := v.Bytes()
-			if err := checkRawJSON(raw); err != nil {
+			if err := checkRawJSON(raw, true); err != nil {
 				return nil, d.errorf("value", "json.RawMessage: %w: %w", err, ErrConvert)
 			}
 			return string(raw), nil
@@ -126,8 +146,24 @@ func (d *Descriptor) value(v reflect.Value) (driver.Value, error) {
 		if err != nil {
 			return nil, d.wrap("value", fmt.Errorf("encoding JSON: %w", err))
 		}
+		if d.Nullable() && string(b) == "null" {
+			// A nil in an interface (a typed nil pointer, map or slice) or
+			// behind a pointer, or a Marshaler that writes null: SQL NULL,
+			// as an untyped nil is, so that IS NULL finds it.
+			return nil, nil
+		}
 		if i := replacedInvalidUTF8(b); i >= 0 {
-			return nil, d.errorf("value", "encoding JSON: a string holds invalid UTF-8 (the encoder replaced it with U+FFFD at byte %d of the document): %w", i, ErrConvert)
+			// The encoder writes \ufffd for each invalid byte of a string;
+			// the same escape copied from a json.RawMessage (or another
+			// Marshaler's output) is valid JSON and the caller's choice.
+			if path, bad := invalidUTF8(reflect.ValueOf(addrOrValue(v)), 0); bad {
+				return nil, d.errorf("value", "encoding JSON: %s holds invalid UTF-8 (the encoder replaced it with U+FFFD at byte %d of the document): %w", path, i, ErrConvert)
+			}
+		}
+		if d.checkJSON {
+			if err := checkEncodedJSON(b); err != nil {
+				return nil, d.errorf("value", "encoding JSON: %w: %w", err, ErrConvert)
+			}
 		}
 		if _, std := d.codec.(JSONCodec); std {
 			// JSONCodec.Marshal returns a copy of its pooled buffer that
@@ -156,6 +192,15 @@ func (d *Descriptor) value(v reflect.Value) (driver.Value, error) {
 		return string(b), nil
 	}
 	return nil, d.errorf("value", "no conversion: %w", ErrUnsupportedType)
+}
+
+// timeOf returns the time.Time v holds (a time.Time or a named type of
+// it: the same memory layout).
+func timeOf(v reflect.Value) time.Time {
+	if v.CanAddr() {
+		return *(*time.Time)(v.Addr().UnsafePointer())
+	}
+	return v.Convert(timeType).Interface().(time.Time)
 }
 
 // addrOrValue returns a pointer to v when it can (boxing a pointer does not
@@ -241,6 +286,26 @@ func (d *Descriptor) ValueOf(x any) (driver.Value, error) {
 		rv, t = rv.Elem(), t.Elem()
 	}
 	conv := reflect.New(d.Type).Elem()
+	if d.conv == convJSON {
+		if d.Kind == reflect.Interface && t.Implements(d.Type) {
+			// A JSON column of type any (or another interface): any value
+			// the field could hold is a document, written as the field
+			// holding it would be.
+			conv.Set(rv)
+			return d.value(conv)
+		}
+		if t == rawMessageType {
+			// A document given as it is, for any JSON column.
+			raw := rv.Bytes()
+			if raw == nil || d.Nullable() && string(bytes.TrimSpace(raw)) == "null" {
+				return nil, nil
+			}
+			if err := checkRawJSON(raw, true); err != nil {
+				return nil, d.errorf("value", "json.RawMessage: %w: %w", err, ErrConvert)
+			}
+			return string(raw), nil
+		}
+	}
 	switch d.conv {
 	case convInt, convUint:
 		switch t.Kind() {
@@ -305,15 +370,125 @@ func sameFamily(a, b reflect.Type) bool {
 var rawMessageType = reflect.TypeFor[json.RawMessage]()
 
 // checkRawJSON refuses what no server stores in a JSON column: text that
-// is not one JSON value, or bytes that are not UTF-8.
-func checkRawJSON(b []byte) error {
+// is not one JSON value, or bytes that are not UTF-8 (the raw bytes: an
+// escape such as \ufffd is valid whatever it stands for). Written
+// documents (write) are also refused when an object has a key twice,
+// which the servers store differently (see checkEncodedJSON); a document
+// read from the server is taken as it is.
+func checkRawJSON(b []byte, write bool) error {
 	if !utf8.Valid(b) {
 		return errors.New("the document is not valid UTF-8")
 	}
 	if !json.Valid(b) {
 		return errors.New("the document is not valid JSON")
 	}
+	if write {
+		if k, dup := jsontext.DuplicateKey(b); dup {
+			return duplicateKeyError(k)
+		}
+	}
 	return nil
+}
+
+func duplicateKeyError(k string) error {
+	return fmt.Errorf("the key %q appears twice in one object; MySQL keeps only the last one and MariaDB keeps both, so the servers would store and compare different documents", k)
+}
+
+// checkEncodedJSON checks a document encoded from a type whose encoding
+// may hold copied text (json.Marshaler output, anything in an interface):
+// valid UTF-8, and no key twice in one object.
+func checkEncodedJSON(b []byte) error {
+	if !utf8.Valid(b) {
+		return errors.New("a json.Marshaler (such as a json.RawMessage) wrote invalid UTF-8")
+	}
+	if k, dup := jsontext.DuplicateKey(b); dup {
+		return duplicateKeyError(k)
+	}
+	return nil
+}
+
+// invalidUTF8 looks through v as encoding/json encodes it for a string (a
+// value, a map key or a TextMarshaler's text) that is not valid UTF-8,
+// and returns where it is. The output of a json.Marshaler is not looked
+// into: the encoder copies it, escapes included. It is only called when
+// an encoded document holds a \ufffd escape, to tell the escape the
+// encoder wrote for invalid bytes from one copied from raw JSON.
+func invalidUTF8(v reflect.Value, depth int) (string, bool) {
+	if !v.IsValid() || depth > 1000 {
+		return "", false
+	}
+	t := v.Type()
+	if t.Kind() == reflect.Pointer || t.Kind() == reflect.Interface {
+		if v.IsNil() {
+			return "", false
+		}
+		if t.Kind() == reflect.Pointer && t.Implements(jsonMarshalerType) {
+			return "", false
+		}
+		return invalidUTF8(v.Elem(), depth+1)
+	}
+	if implements(t, jsonMarshalerType) {
+		return "", false
+	}
+	if tm, ok := textOf(v); ok {
+		if !utf8.Valid(tm) {
+			return fmt.Sprintf("the text of a %v", t), true
+		}
+		return "", false
+	}
+	switch t.Kind() {
+	case reflect.String:
+		if !utf8.ValidString(v.String()) {
+			return "a string", true
+		}
+	case reflect.Struct:
+		for i := 0; i < t.NumField(); i++ {
+			f := t.Field(i)
+			if !f.IsExported() && !f.Anonymous || f.Tag.Get("json") == "-" {
+				continue
+			}
+			if where, bad := invalidUTF8(v.Field(i), depth+1); bad {
+				return "field " + f.Name + ": " + where, true
+			}
+		}
+	case reflect.Map:
+		it := v.MapRange()
+		for it.Next() {
+			if where, bad := invalidUTF8(it.Key(), depth+1); bad {
+				return "a map key: " + where, true
+			}
+			if where, bad := invalidUTF8(it.Value(), depth+1); bad {
+				return "a map value: " + where, true
+			}
+		}
+	case reflect.Slice, reflect.Array:
+		if t.Elem().Kind() == reflect.Uint8 {
+			return "", false // base64
+		}
+		for i := 0; i < v.Len(); i++ {
+			if where, bad := invalidUTF8(v.Index(i), depth+1); bad {
+				return where, true
+			}
+		}
+	}
+	return "", false
+}
+
+// textOf returns the text of a value encoding/json writes through its
+// TextMarshaler.
+func textOf(v reflect.Value) ([]byte, bool) {
+	if !implements(v.Type(), textMarshalerType) {
+		return nil, false
+	}
+	tm, ok := asInterface(v, textMarshalerType).(encoding.TextMarshaler)
+	if !ok {
+		return nil, false
+	}
+	b, err := tm.MarshalText()
+	if err != nil {
+		return nil, false
+	}
+	return b, true
 }
 
 // replacedInvalidUTF8 returns the offset in the JSON document b of the

@@ -2,6 +2,7 @@ package reliability_test
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"math"
@@ -124,7 +125,7 @@ func namesColumn(err error, table, col string) bool {
 // characters in VARCHAR(10), a NUL byte) are written exactly.
 func TestDataThatDoesNotFit(t *testing.T) {
 	good := func(id int64) any {
-		return &fitRow{ID: id, Short: "ok", Tiny: -128, SmallU: 255, Big: math.MaxInt64, Bin: []byte("12345678"), Note: "fine", Doc: map[string]any{"a": 1.0}}
+		return &fitRow{ID: id, Short: "ok", Tiny: -128, SmallU: 255, Big: math.MaxInt64, Bin: []byte("12345678"), Note: "fine", Doc: map[string]any{"a": json.Number("1")}}
 	}
 	cases := []struct {
 		name   string

@@ -350,7 +350,8 @@ func (g *gen) doc(depth int) rtDoc {
 	return d
 }
 
-// jsonValue returns a value as encoding/json decodes it into an any.
+// jsonValue returns a value as sqlgen decodes it into an any: the shapes
+// of encoding/json, with numbers as json.Number (exact).
 func (g *gen) jsonValue(depth int) any {
 	n := g.r.IntN(100)
 	if depth >= 3 {
@@ -372,7 +373,8 @@ func (g *gen) jsonValue(depth int) any {
 	case n < 60:
 		return g.str(30)
 	case n < 80:
-		return g.float64()
+		b, _ := json.Marshal(g.float64())
+		return json.Number(b)
 	case n < 90:
 		return g.pct(50)
 	}

@@ -36,11 +36,12 @@ func BatchWindow(d time.Duration) BatchOption {
 
 // BatchSize caps the number of reads merged into one statement (default
 // [DefaultBatchSize]); a full batch is sent at once, without waiting for
-// the window to end.
+// the window to end. It is at most [MaxPlaceholders]/4 (16,383), so that
+// a batch on four columns stays within MySQL's placeholders.
 func BatchSize(n int) BatchOption {
 	return func(b *batcher) {
 		if n > 0 {
-			b.maxSize = n
+			b.maxSize = min(n, MaxPlaceholders/maxBatchColumns)
 		}
 	}
 }

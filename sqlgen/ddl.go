@@ -38,6 +38,11 @@ func shapeOf(d *fields.Descriptor) goShape {
 	case "proto":
 		return goShape{family: "binary"}
 	case "sql":
+		if d.IsTime() {
+			// sql.NullTime and the like, and a Valuer that returns a
+			// time.Time (sent as UTC text, see fields.TimeValue).
+			return goShape{family: "time"}
+		}
 		if inner, ok := nullStructValue(d.Type); ok {
 			if s, ok := plainShape(inner); ok {
 				return s

@@ -5,7 +5,11 @@ import (
 	"fmt"
 	"reflect"
 	"slices"
+	"strconv"
 	"strings"
+	"time"
+
+	"github.com/seed-b2691315/sqlgen/fields"
 )
 
 // Filter selects rows by equality on columns, named as in the database.
@@ -17,14 +21,22 @@ import (
 // a JSON column), and only the resulting plain [driver.Value] is sent. A
 // nil value (or a nil pointer, or the zero value of an implicitnull
 // column) means IS NULL. A slice means IN (...) — except where the slice
-// is itself one column value ([]byte, or a JSON-encoded slice); an empty
-// slice matches no row, and a nil element adds OR ... IS NULL.
+// is itself one column value ([]byte, a driver.Valuer, a JSON-encoded
+// slice, any slice for a JSON column of type any); an array is always one
+// value (a [16]byte UUID). An empty slice matches no row, and a nil element
+// adds OR ... IS NULL. An IN list that would take the statement past
+// [MaxPlaceholders] is written as literals instead (see the README).
+//
+// A time.Time is sent as the text of its UTC wall clock to the
+// microsecond, as it is stored ([fields.TimeValue]).
 //
 // A JSON column matches a document equal to the value, whatever its key
 // order and white space: JSON_EQUALS on MariaDB 10.7 and later,
 // CAST(? AS JSON) on MySQL (the server's version is asked once per DB, the
 // first time a JSON column is filtered). Older MariaDB has neither; there
 // the filter uses JSON_CONTAINS both ways, which compares arrays as sets.
+// A JSON column of an interface type (any) is filtered by any value, and
+// any JSON column by a json.RawMessage, as a document.
 type Filter map[string]any
 
 // SelectOptions refine a read. The zero value means "no refinement". The
@@ -64,6 +76,12 @@ const maxSortedKeys = 8
 // appendWhere appends " WHERE <conditions>" for filter and opts to b, and
 // their arguments to args.
 func (t *table) appendWhere(b *strings.Builder, args []any, filter Filter, opts *SelectOptions, jsonEq func() (jsonEquality, error)) ([]any, error) {
+	return t.appendWhereMode(b, args, filter, opts, jsonEq, false)
+}
+
+// appendWhereMode is appendWhere; with inline, the values of IN lists are
+// written into the text as literals instead of placeholders.
+func (t *table) appendWhereMode(b *strings.Builder, args []any, filter Filter, opts *SelectOptions, jsonEq func() (jsonEquality, error), inline bool) ([]any, error) {
 	var keyArr [maxSortedKeys]string
 	keys := keyArr[:0]
 	for k := range filter {
@@ -86,7 +104,12 @@ func (t *table) appendWhere(b *strings.Builder, args []any, filter Filter, opts 
 		}
 		and()
 		var err error
-		if args, err = c.appendCondition(b, args, filter[k], jsonEq); err != nil {
+		if inline {
+			args, err = c.appendConditionMode(b, args, filter[k], jsonEq, true)
+		} else {
+			args, err = c.appendCondition(b, args, filter[k], jsonEq)
+		}
+		if err != nil {
 			return nil, fmt.Errorf("sqlgen: filter on table %q column %q: %w", t.name, k, err)
 		}
 	}
@@ -95,32 +118,69 @@ func (t *table) appendWhere(b *strings.Builder, args []any, filter Filter, opts 
 		b.WriteByte('(')
 		b.WriteString(opts.Where)
 		b.WriteByte(')')
-		args = append(args, opts.Values...)
+		for _, v := range opts.Values {
+			v, err := rawValue(v)
+			if err != nil {
+				return nil, fmt.Errorf("sqlgen: read of table %q: Values: %w", t.name, err)
+			}
+			args = append(args, v)
+		}
 	}
 	return args, nil
 }
 
+// rawValue is a value of SelectOptions.Values as it is sent: a time.Time
+// (or *time.Time, or a driver.Valuer that returns one, such as
+// sql.NullTime) as the UTC text every time is stored as (see
+// fields.TimeValue), so that it compares with the stored values whatever
+// the DSN's loc; anything else as it is.
+func rawValue(v any) (any, error) {
+	switch x := v.(type) {
+	case time.Time:
+		return fields.TimeValue(x)
+	case *time.Time:
+		if x == nil {
+			return nil, nil
+		}
+		return fields.TimeValue(*x)
+	case driver.Valuer:
+		if rv := reflect.ValueOf(v); rv.Kind() == reflect.Pointer && rv.IsNil() {
+			return v, nil // the driver's business, as before
+		}
+		dv, err := x.Value()
+		if err != nil {
+			return nil, err
+		}
+		if t, ok := dv.(time.Time); ok {
+			return fields.TimeValue(t)
+		}
+		return dv, nil
+	}
+	return v, nil
+}
+
 // isList reports whether filter value v is a list of values for c (IN)
-// rather than one value.
+// rather than one value: see [fields.Descriptor.IsList]. Only slices are
+// lists (never arrays, []byte, driver.Valuer types, or a slice that is
+// itself one value of the column).
 func (c *column) isList(v any) bool {
 	switch v.(type) {
 	case nil, int64, int, string, bool, float64, []byte:
 		return false
 	}
-	t := reflect.TypeOf(v)
-	if t.Kind() != reflect.Slice && t.Kind() != reflect.Array {
-		return false
-	}
-	if c.desc.IsScalarSlice() && (t == c.desc.Type || t.ConvertibleTo(c.desc.Type)) {
-		return false
-	}
-	return true
+	return c.desc.IsList(reflect.TypeOf(v))
 }
 
 // appendCondition appends one column's condition for filter value v.
 // jsonEq is asked how to compare JSON documents, only when a JSON
 // column is compared with a document.
 func (c *column) appendCondition(b *strings.Builder, args []any, v any, jsonEq func() (jsonEquality, error)) ([]any, error) {
+	return c.appendConditionMode(b, args, v, jsonEq, false)
+}
+
+// appendConditionMode is appendCondition; with inline, the values of an
+// IN list are written as literals.
+func (c *column) appendConditionMode(b *strings.Builder, args []any, v any, jsonEq func() (jsonEquality, error), inline bool) ([]any, error) {
 	if !c.isList(v) {
 		dv, err := c.desc.ValueOf(v)
 		if err != nil {
@@ -142,24 +202,103 @@ func (c *column) appendCondition(b *strings.Builder, args []any, v any, jsonEq f
 		b.WriteString("FALSE") // an empty list matches nothing
 		return args, nil
 	}
-	for _, dv := range vals {
-		args = append(args, dv)
+	if !inline {
+		for _, dv := range vals {
+			args = append(args, dv)
+		}
 	}
 	count := len(vals)
+	in := func() {
+		if inline {
+			c.appendInLiterals(b, vals)
+		} else {
+			c.appendIn(b, count)
+		}
+	}
 	switch {
 	case count == 0:
 		b.WriteString(c.quoted)
 		b.WriteString(" IS NULL")
 	case hasNull:
 		b.WriteByte('(')
-		c.appendIn(b, count)
+		in()
 		b.WriteString(" OR ")
 		b.WriteString(c.quoted)
 		b.WriteString(" IS NULL)")
 	default:
-		c.appendIn(b, count)
+		in()
 	}
 	return args, nil
+}
+
+// appendInLiterals writes `col` IN (v1,v2,...) with the values as
+// literals (see appendLiteral).
+func (c *column) appendInLiterals(b *strings.Builder, vals []driver.Value) {
+	b.WriteString(c.quoted)
+	b.WriteString(" IN (")
+	for i, v := range vals {
+		if i > 0 {
+			b.WriteByte(',')
+		}
+		appendLiteral(b, v)
+	}
+	b.WriteByte(')')
+}
+
+// appendLiteral writes the plain driver value v (as Descriptor.Value and
+// ValueOf give them) as an SQL literal that means what the placeholder
+// would, and that nothing in v can break out of: integers and bools as
+// digits (strconv), floats as DOUBLE literals with an exponent (1.5e+00:
+// without one, 1.5 would be a DECIMAL), strings as _utf8mb4 0xhex (a
+// string literal like a placeholder's, compared under the column's
+// collation, whose text is only hex digits, whatever the server's
+// NO_BACKSLASH_ESCAPES or ANSI_QUOTES), and []byte as _binary 0xhex. (The
+// empty string is the empty hex literal, X and two quotes, after the
+// introducer: 0x needs a digit.)
+func appendLiteral(b *strings.Builder, v driver.Value) {
+	var buf [32]byte
+	switch x := v.(type) {
+	case nil:
+		b.WriteString("NULL")
+	case int64:
+		b.Write(strconv.AppendInt(buf[:0], x, 10))
+	case uint64:
+		b.Write(strconv.AppendUint(buf[:0], x, 10))
+	case bool:
+		if x {
+			b.WriteByte('1')
+		} else {
+			b.WriteByte('0')
+		}
+	case float64:
+		b.Write(strconv.AppendFloat(buf[:0], x, 'e', -1, 64))
+	case string:
+		appendHexLiteral(b, "_utf8mb4 ", x)
+	case []byte:
+		appendHexLiteral(b, "_binary ", x)
+	default:
+		// Not a value ValueOf returns; a plain string of its text keeps
+		// it safe.
+		appendHexLiteral(b, "_utf8mb4 ", fmt.Sprint(x))
+	}
+}
+
+func appendHexLiteral[S string | []byte](b *strings.Builder, introducer string, s S) {
+	b.WriteString(introducer)
+	if len(s) == 0 {
+		b.WriteString("X''")
+		return
+	}
+	b.WriteString("0x")
+	appendHex(b, s)
+}
+
+func appendHex[S string | []byte](b *strings.Builder, s S) {
+	const digits = "0123456789ABCDEF"
+	for i := 0; i < len(s); i++ {
+		b.WriteByte(digits[s[i]>>4])
+		b.WriteByte(digits[s[i]&15])
+	}
 }
 
 func (c *column) appendEqual(b *strings.Builder, args []any, dv driver.Value, eq jsonEquality) []any {
@@ -170,11 +309,17 @@ func (c *column) appendEqual(b *strings.Builder, args []any, dv driver.Value, eq
 	case c.desc.IsJSON() && eq == jsonEquals:
 		// MariaDB (10.11) takes JSON_EQUALS(NULL, x) as true in a WHERE
 		// clause, though it selects it as NULL: rule NULL out first.
+		// Both documents are compared inside [ ]: MariaDB's JSON_EQUALS
+		// (and JSON_NORMALIZE) misread a document that is a bare number
+		// with an exponent (1e0, 15e-1), reading the exponent's digits past
+		// the end of the text, so the answer changed from row to row; the
+		// closing bracket ends the number. (The brackets are CHAR(91) and
+		// CHAR(93): the statement's text holds no string literal.)
 		b.WriteByte('(')
 		b.WriteString(c.quoted)
-		b.WriteString(" IS NOT NULL AND JSON_EQUALS(")
+		b.WriteString(" IS NOT NULL AND JSON_EQUALS(" + jsonOpen)
 		b.WriteString(c.quoted)
-		b.WriteString(",?))")
+		b.WriteString(jsonClose + "," + jsonOpen + "?" + jsonClose + "))")
 		args = append(args, dv)
 	case c.desc.IsJSON() && eq == jsonCast:
 		b.WriteString(c.quoted)
@@ -194,6 +339,13 @@ func (c *column) appendEqual(b *strings.Builder, args []any, dv driver.Value, eq
 	}
 	return args
 }
+
+// jsonOpen and jsonClose wrap a JSON document in [ ] for MariaDB's
+// JSON_EQUALS (see appendEqual).
+const (
+	jsonOpen  = "CONCAT(CHAR(91 USING utf8mb4),"
+	jsonClose = ",CHAR(93 USING utf8mb4))"
+)
 
 func (c *column) appendIn(b *strings.Builder, n int) {
 	b.WriteString(c.quoted)

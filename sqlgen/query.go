@@ -17,7 +17,103 @@ import (
 // the table's precomputed SELECT ... FROM `t` (or COUNT) text.
 // jsonEq is asked how the server compares JSON, only when a JSON column
 // is filtered.
+//
+// A statement that would need more than [MaxPlaceholders] placeholders
+// (an IN list of 70,000 ids) is built again with the values of its IN
+// lists written into the text as literals (see appendLiteral), which
+// needs none; one that still needs too many (Values of a Where) is an
+// error wrapping [ErrTooLarge], before anything is sent.
 func (t *table) buildSelect(head string, filter Filter, opts *SelectOptions, rowLimit int, jsonEq func() (jsonEquality, error)) (string, []any, error) {
+	if err := t.checkOptions(opts); err != nil {
+		return "", nil, err
+	}
+	q, args, err := t.buildSelectMode(head, filter, opts, rowLimit, jsonEq, false)
+	if err == nil && len(args) > MaxPlaceholders {
+		n := len(args)
+		q, args, err = t.buildSelectMode(head, filter, opts, rowLimit, jsonEq, true)
+		if err == nil && len(args) > MaxPlaceholders {
+			return "", nil, fmt.Errorf("sqlgen: read of table %q needs %d placeholders (%d with its IN lists written inline), more than the %d MySQL accepts in a statement: %w",
+				t.name, n, len(args), MaxPlaceholders, ErrTooLarge)
+		}
+	}
+	return q, args, err
+}
+
+// checkOptions refuses option combinations the server would reject.
+func (t *table) checkOptions(opts *SelectOptions) error {
+	if opts == nil {
+		return nil
+	}
+	if len(opts.UseIndex) > 0 && len(opts.ForceIndex) > 0 {
+		return fmt.Errorf("sqlgen: read of table %q: UseIndex and ForceIndex are both set, which MySQL refuses (error 1221); give one: %w", t.name, ErrInvalidArgument)
+	}
+	if opts.Where == "" {
+		if len(opts.Values) > 0 {
+			return fmt.Errorf("sqlgen: read of table %q: %d Values without a Where to bind them to: %w", t.name, len(opts.Values), ErrInvalidArgument)
+		}
+	} else {
+		if strings.TrimSpace(opts.Where) == "" {
+			return fmt.Errorf("sqlgen: read of table %q: Where is only white space: %w", t.name, ErrInvalidArgument)
+		}
+		n1, n2 := countPlaceholders(opts.Where, true), countPlaceholders(opts.Where, false)
+		if n1 != len(opts.Values) && n2 != len(opts.Values) {
+			return fmt.Errorf("sqlgen: read of table %q: Where has %d ? placeholders and Values %d values: %w", t.name, n1, len(opts.Values), ErrInvalidArgument)
+		}
+	}
+	if strings.TrimSpace(opts.OrderBy) == "" && opts.OrderBy != "" {
+		return fmt.Errorf("sqlgen: read of table %q: OrderBy is only white space: %w", t.name, ErrInvalidArgument)
+	}
+	return nil
+}
+
+// countPlaceholders counts the ? of raw SQL outside string literals,
+// quoted identifiers and comments. backslash says whether a backslash
+// escapes the next character in a string literal (it does unless the
+// server runs with NO_BACKSLASH_ESCAPES).
+func countPlaceholders(sql string, backslash bool) int {
+	n := 0
+	for i := 0; i < len(sql); i++ {
+		switch c := sql[i]; c {
+		case '?':
+			n++
+		case '\'', '"', '`':
+			for i++; i < len(sql); i++ {
+				if sql[i] == '\\' && backslash && c != '`' {
+					i++
+					continue
+				}
+				if sql[i] == c {
+					if i+1 < len(sql) && sql[i+1] == c { // doubled quote
+						i++
+						continue
+					}
+					break
+				}
+			}
+		case '#':
+			for i < len(sql) && sql[i] != '\n' {
+				i++
+			}
+		case '-':
+			if strings.HasPrefix(sql[i:], "-- ") || strings.HasPrefix(sql[i:], "--\t") || sql[i:] == "--" {
+				for i < len(sql) && sql[i] != '\n' {
+					i++
+				}
+			}
+		case '/':
+			if strings.HasPrefix(sql[i:], "/*") {
+				end := strings.Index(sql[i+2:], "*/")
+				if end < 0 {
+					return n
+				}
+				i += 2 + end + 1
+			}
+		}
+	}
+	return n
+}
+
+func (t *table) buildSelectMode(head string, filter Filter, opts *SelectOptions, rowLimit int, jsonEq func() (jsonEquality, error), inline bool) (string, []any, error) {
 	var b strings.Builder
 	b.Grow(len(head) + 24*len(filter) + 32 + optsLen(opts))
 	b.WriteString(head)
@@ -26,7 +122,13 @@ func (t *table) buildSelect(head string, filter Filter, opts *SelectOptions, row
 			return "", nil, err
 		}
 	}
-	args, err := t.appendWhere(&b, make([]any, 0, len(filter)+optsValues(opts)), filter, opts, jsonEq)
+	args := make([]any, 0, min(len(filter)+optsValues(opts), MaxPlaceholders))
+	var err error
+	if inline {
+		args, err = t.appendWhereMode(&b, args, filter, opts, jsonEq, true)
+	} else {
+		args, err = t.appendWhere(&b, args, filter, opts, jsonEq)
+	}
 	if err != nil {
 		return "", nil, err
 	}

@@ -29,8 +29,13 @@ func (s *Schema) Columns(table string) ([]string, error) {
 // order, as a SELECT of the table or a change-data-capture (binlog) reader
 // gives them. Each value goes through its column's [fields.Scanner], so
 // every rule of a query applies: an int64 into an int32 field is checked
-// for overflow, JSON arrives as []byte or string and is decoded, NULL (nil)
-// is refused for a field that cannot hold it, DATETIME text is parsed.
+// for overflow, JSON arrives as []byte or string and is decoded (numbers
+// in interface values, such as those of an any or map[string]any field,
+// as json.Number, exactly), NULL (nil) is refused for a field that cannot
+// hold it, DATETIME text is parsed as UTC, and a time.Time is taken as
+// the stored wall clock: its wall clock in its own location is read as
+// UTC, as for a driver with parseTime=true and another loc (sqlgen stores
+// UTC wall clocks, see [fields.TimeValue]).
 //
 // The values are the plain [driver.Value] types (nil, int64, uint64,
 // float64, bool, []byte, string, time.Time); binlog readers also produce
@@ -99,7 +104,8 @@ func normalizeDriverValue(v driver.Value) driver.Value {
 // UnbuildStruct returns the driver values of strct, a *T or a T for the
 // struct type T registered as table, one per column in [Schema.Columns]
 // order: exactly the values an insert of strct sends (JSON as a string,
-// NULL as nil). A value of another type, or a nil pointer, is an error
+// times as the text of their UTC wall clock to the microsecond, NULL as
+// nil). A value of another type, or a nil pointer, is an error
 // wrapping [ErrInvalidArgument]; a field whose value cannot be written (a
 // JSON encoding error, say) is a [*fields.Error] naming the column.
 func (s *Schema) UnbuildStruct(table string, strct any) ([]any, error) {

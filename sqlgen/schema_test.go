@@ -300,11 +300,11 @@ func TestSchemaEmbeddedStructsFlatten(t *testing.T) {
 	stamp := time.Date(2025, 1, 1, 0, 0, 0, 0, time.UTC)
 
 	cols := []string{"id", "created_at", "name", "updated_by", "version", "meta", "time"}
-	mock.ExpectQuery("SELECT `id`,`created_at`,`name`,`updated_by`,`version`,`meta`,`time` FROM `sc_things` WHERE `version`=?").
+	mock.ExpectQuery("SELECT `id`,CAST(`created_at` AS CHAR),`name`,`updated_by`,`version`,`meta`,CAST(`time` AS CHAR) FROM `sc_things` WHERE `version`=?").
 		WithArgs(int64(3)).
 		WillReturnRows(sqlmock.NewRows(cols).AddRow(int64(1), created, []byte("n"), []byte("u"), int64(3), []byte(`{"source":"s"}`), stamp))
 	mock.ExpectExec("INSERT INTO `sc_things` (`created_at`,`name`,`updated_by`,`version`,`meta`,`time`) VALUES (?,?,?,?,?,?)").
-		WithArgs(created, "n", "u", int64(3), `{"source":"s"}`, stamp).
+		WithArgs("2024-02-03 04:05:06", "n", "u", int64(3), `{"source":"s"}`, "2025-01-01 00:00:00"). // times as UTC text
 		WillReturnResult(sqlmock.NewResult(77, 1))
 
 	var got []*scThing

@@ -191,6 +191,14 @@ func (t *table) addFields(st reflect.Type, prefix []int, codec fields.Codec, see
 		if prev, ok := t.byName[name]; ok {
 			return fmt.Errorf("table %q: fields %s and %s both map to column %q: %w", t.name, prev.field, fieldName, name, ErrBadSchema)
 		}
+		for _, prev := range t.columns {
+			if strings.EqualFold(prev.name, name) {
+				// MySQL column names ignore case: the table could not
+				// have both, and the first insert would fail.
+				return fmt.Errorf("table %q: fields %s and %s map to columns %q and %q, which differ only in case (MySQL column names are case-insensitive): %w",
+					t.name, prev.field, fieldName, prev.name, name, ErrBadSchema)
+			}
+		}
 		desc, err := fields.NewDescriptor(f.Type, fields.Options{Table: t.name, Column: name, Field: fieldName, Tag: tag, Codec: codec})
 		if err != nil {
 			return fmt.Errorf("%w: %w", err, ErrBadSchema)
@@ -392,6 +400,14 @@ func (t *table) rowValues(args []any, sv reflect.Value, cols []*column, skip *co
 // as CAST(`col` AS DOUBLE): the text protocol (a read without arguments,
 // or any read with interpolateParams=true) sends a FLOAT with 6
 // significant digits, a DOUBLE exactly.
+//
+// A time field (time.Time, a named time type, sql.NullTime,
+// sql.Null[time.Time], pointers to them) is read as CAST(`col` AS CHAR):
+// the stored text, which is a UTC wall clock (see fields.TimeValue).
+// With parseTime=true the driver would parse it in the DSN's loc, and a
+// wall clock that does not exist there (2024-03-10 02:30 in
+// America/New_York, skipped by daylight saving time) would come back an
+// hour off.
 func selectList(cols []*column) string {
 	var b strings.Builder
 	for i, c := range cols {
@@ -400,6 +416,10 @@ func selectList(cols []*column) string {
 		}
 		if c.desc.Kind == reflect.Float32 && c.desc.Conversion() == "float" {
 			b.WriteString("CAST(" + c.quoted + " AS DOUBLE)")
+			continue
+		}
+		if c.desc.IsTime() {
+			b.WriteString("CAST(" + c.quoted + " AS CHAR)")
 			continue
 		}
 		b.WriteString(c.quoted)

@@ -3,13 +3,12 @@ package sqlgen
 import (
 	"bytes"
 	"database/sql/driver"
-	"encoding/json"
 	"fmt"
-	"math"
 	"reflect"
 	"slices"
-	"strconv"
 	"time"
+
+	"github.com/seed-b2691315/sqlgen/internal/jsontext"
 )
 
 // Tester tells whether a row matches a [Filter], in memory. See
@@ -34,11 +33,14 @@ type Tester interface {
 // map, slice, pointer or interface; a slice is an IN list (unless it is
 // itself one column value, such as a []byte for a []byte column), an empty
 // list matches nothing, and a nil element also matches NULL; a NULL field
-// never equals a value. []byte values compare with bytes.Equal, times with
-// time.Time.Equal, numbers by value, and JSON columns by document: both
-// sides are decoded and compared with reflect.DeepEqual, so key order and
-// white space do not matter, array order does, and numbers compare by value
-// (1 equals 1.0). Filter values are converted once, here.
+// never equals a value. []byte values compare with bytes.Equal, numbers by
+// value, times as the UTC text both sides are sent as (instants equal to
+// the microsecond, as a DATETIME(6) holds them), and JSON columns by
+// document, as MariaDB's JSON_EQUALS compares them: key order and white
+// space do not matter, array order does, numbers compare by their exact
+// decimal value (1, 1.0 and 1e0 are equal; 9007199254740993 and
+// 9007199254740992 are not), and strings by their text as encoded, escapes
+// included. Filter values are converted once, here.
 //
 // Differences from the server, which compares stored values under the
 // column's collation and type:
@@ -50,15 +52,25 @@ type Tester interface {
 //     ("Ann" = "ann"). Use a binary (or _bin) collation where the two must
 //     agree.
 //   - The Tester sees the struct's value, not the stored one: a time with
-//     nanoseconds in a DATETIME(6) column, a string longer than its
+//     a fraction of a second in a DATETIME column without fractional
+//     digits (or any time in a DATE column), a string longer than its
 //     column, or a float64 field on a FLOAT column is compared before the
-//     server would round or truncate it. (A float32 field agrees with a
-//     FLOAT column: both the filter value and the field are rounded to
-//     float32 first.)
-//   - JSON documents compare for equality, as [Filter] documents. The
+//     server would round or truncate it. (Times are compared to the
+//     microsecond, as a DATETIME(6) holds them, and a float32 field agrees
+//     with a FLOAT column: both the filter value and the field are
+//     rounded to float32 first.)
+//   - JSON documents compare as MariaDB 10.7+ compares them. MySQL 8
+//     differs on documents sqlgen's encoder does not write: it decodes
+//     string escapes before comparing ("\u0041" equals "A" there, and
+//     not in MariaDB or the Tester), and it holds numbers as int64,
+//     uint64 or double, so two numbers that differ beyond a double's
+//     precision (1.5 and 1.50000000000000000001) are equal there. A
+//     document with a key twice in one object is refused when written or
+//     filtered by (the servers store it differently), so the Tester never
+//     sees one; a row holding one tests false. On MariaDB before 10.7 the
 //     query's condition (JSON_CONTAINS both ways) is looser on arrays: it
-//     also matches the same elements in another order or repeated, such as
-//     [1,2] for [2,1], which the Tester does not.
+//     also matches the same elements in another order or repeated, such
+//     as [1,2] for [2,1], which the Tester does not.
 //
 // An unknown column is an error wrapping [ErrUnknownColumn]; a value that
 // cannot be converted one wrapping [ErrConvert]; an IN list with non-nil
@@ -124,7 +136,7 @@ type testerCond struct {
 	floats  []float64
 	strs    []string
 	bools   []bool
-	jsonDoc []any // decoded JSON documents
+	jsonDoc []string // JSON documents, canonical (jsontext.Canonical)
 }
 
 func newTesterCond(c *column, v any) (testerCond, error) {
@@ -178,9 +190,9 @@ func newTesterCond(c *column, v any) (testerCond, error) {
 func (cond *testerCond) setValues(vals []driver.Value) error {
 	if cond.mode == modeJSON {
 		for _, dv := range vals {
-			doc, err := decodeJSONDoc(dv)
+			doc, err := canonicalJSON(dv)
 			if err != nil {
-				return fmt.Errorf("decoding the filter's JSON document: %w: %w", err, ErrConvert)
+				return fmt.Errorf("reading the filter's JSON document: %w: %w", err, ErrConvert)
 			}
 			cond.jsonDoc = append(cond.jsonDoc, doc)
 		}
@@ -283,16 +295,11 @@ func (cond *testerCond) test(sv reflect.Value) bool {
 		if len(cond.jsonDoc) == 0 {
 			return false
 		}
-		doc, err := decodeJSONDoc(dv)
+		doc, err := canonicalJSON(dv)
 		if err != nil {
 			return false
 		}
-		for _, want := range cond.jsonDoc {
-			if reflect.DeepEqual(doc, want) {
-				return true
-			}
-		}
-		return false
+		return slices.Contains(cond.jsonDoc, doc)
 	}
 	for _, want := range cond.vals {
 		if equalDriverValues(dv, want) {
@@ -302,56 +309,17 @@ func (cond *testerCond) test(sv reflect.Value) bool {
 	return false
 }
 
-// decodeJSONDoc decodes a JSON column's driver value (a string, or []byte)
-// into a comparable form: objects as map[string]any, arrays as []any, and
-// numbers as int64 when they are whole and fit, else float64, so that 1
-// and 1.0 compare equal and large integers compare exactly.
-func decodeJSONDoc(dv driver.Value) (any, error) {
-	var data []byte
+// canonicalJSON returns the canonical form of a JSON column's driver
+// value (a string, or []byte): equal exactly when MariaDB's JSON_EQUALS
+// finds the documents equal (see internal/jsontext).
+func canonicalJSON(dv driver.Value) (string, error) {
 	switch x := dv.(type) {
 	case string:
-		data = []byte(x)
+		return jsontext.Canonical([]byte(x))
 	case []byte:
-		data = x
-	default:
-		return nil, fmt.Errorf("a JSON value of type %T", dv)
+		return jsontext.Canonical(x)
 	}
-	dec := json.NewDecoder(bytes.NewReader(data))
-	dec.UseNumber()
-	var doc any
-	if err := dec.Decode(&doc); err != nil {
-		return nil, err
-	}
-	if len(bytes.TrimSpace(data[dec.InputOffset():])) != 0 {
-		return nil, fmt.Errorf("data after the JSON document")
-	}
-	return normalizeJSONNumbers(doc), nil
-}
-
-func normalizeJSONNumbers(v any) any {
-	switch x := v.(type) {
-	case json.Number:
-		if n, err := strconv.ParseInt(string(x), 10, 64); err == nil {
-			return n
-		}
-		f, err := strconv.ParseFloat(string(x), 64)
-		if err != nil {
-			return string(x)
-		}
-		if f == math.Trunc(f) && f >= -(1<<63) && f < 1<<63 {
-			return int64(f)
-		}
-		return f
-	case map[string]any:
-		for k, e := range x {
-			x[k] = normalizeJSONNumbers(e)
-		}
-	case []any:
-		for i, e := range x {
-			x[i] = normalizeJSONNumbers(e)
-		}
-	}
-	return v
+	return "", fmt.Errorf("a JSON value of type %T", dv)
 }
 
 // equalDriverValues compares two non-nil driver values as SQL would

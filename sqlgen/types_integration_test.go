@@ -1,6 +1,7 @@
 package sqlgen_test
 
 import (
+	"bytes"
 	"context"
 	"database/sql"
 	"encoding/binary"
@@ -205,15 +206,17 @@ func TestRoundTripAllTypes(t *testing.T) {
 	}
 }
 
-// wantJSONAny turns the JA field into what encoding/json decodes into an
-// any (numbers become float64).
+// wantJSONAny turns the JA field into what is decoded into an any:
+// encoding/json's shapes, with numbers as json.Number (exact).
 func wantJSONAny(v *allTypes) {
 	if v.JA == nil {
 		return
 	}
 	b, _ := json.Marshal(v.JA)
+	dec := json.NewDecoder(bytes.NewReader(b))
+	dec.UseNumber()
 	var out any
-	_ = json.Unmarshal(b, &out)
+	_ = dec.Decode(&out)
 	v.JA = out
 }
 

@@ -63,13 +63,23 @@ type batcherKey struct{}
 // an integer, a bool or nil (IS NULL). Filters on strings, floats, times or
 // JSON are run on their own, because the server's collation and rounding
 // decide their equality and the batcher could not tell which rows are
-// whose. Reads inside a transaction are never merged.
+// whose. Reads inside a transaction are never merged. A QueryRow is merged
+// only when its filter pins every primary-key column, so that it can
+// match at most one row of the merged statement; any other runs on its
+// own, with the LIMIT 2 it has alone.
 //
-// The merged statement runs with ctx (the context given to WithBatching),
-// so cancelling it fails the whole batch; a caller whose own context ends
-// first gets its context's error and the others carry on. Two callers
-// that ask for the same row get distinct structs (shallow copies: maps and
-// slices inside JSON fields are shared between them).
+// Merging changes nothing of what a caller gets. Each row of the merged
+// statement is matched to its callers by its filter columns, then read
+// whole once for each of them: two callers that ask for the same row get
+// structs that share no pointer, byte slice, map or slice, and a row that
+// does not convert is an error for its own callers only. When the merged
+// statement fails, or a row cannot be matched, each caller runs its read
+// on its own. A merged statement that would pass the server's
+// max_allowed_packet is sent as several.
+//
+// The merged statement runs with ctx (the context given to WithBatching);
+// a caller whose own context ends first gets its context's error and the
+// others carry on.
 func WithBatching(ctx context.Context, opts ...BatchOption) context.Context {
 	b := &batcher{ctx: ctx, window: DefaultBatchWindow, maxSize: DefaultBatchSize, pending: map[batchKey]*batch{}}
 	for _, o := range opts {

@@ -31,9 +31,10 @@ var (
 	// ErrUnsupported means the operation cannot be done on this table,
 	// such as an upsert on an AutoIncrement table.
 	ErrUnsupported = errors.New("sqlgen: unsupported operation")
-	// ErrTooLarge means a value is larger than the server's
-	// max_allowed_packet: it is refused before it is sent.
-	ErrTooLarge = errors.New("sqlgen: value larger than max_allowed_packet")
+	// ErrTooLarge means a statement (with its values, as the driver
+	// sends it) would not fit the server's max_allowed_packet: it is
+	// refused before it is sent.
+	ErrTooLarge = errors.New("sqlgen: larger than the server's max_allowed_packet")
 )
 
 // Errors of the fields package, re-exported so that callers of sqlgen can

@@ -3,6 +3,7 @@ package sqlgen
 import (
 	"context"
 	"database/sql"
+	"database/sql/driver"
 	"errors"
 	"fmt"
 	"reflect"
@@ -21,10 +22,14 @@ const DefaultChunkSize = 500
 // InsertRows inserts rows, a slice of *T for a registered struct T, with
 // one multi-row INSERT ... VALUES (...), (...) per chunk of chunkSize rows.
 // A chunk that would need more than [MaxPlaceholders] placeholders is
-// split further, and so is one whose values would pass half the server's
-// max_allowed_packet (read once, when a chunk's values pass 1 MiB); a
-// single value that does not fit max_allowed_packet is refused with
-// [ErrTooLarge] before anything is sent.
+// split further, and so is one whose statement would pass the server's
+// max_allowed_packet: the whole statement, its text and its values, sized
+// the way the driver will send it (escaped into the text with
+// interpolateParams=true, in binary otherwise; see [ErrTooLarge]). The
+// limit is read once per DB, when a chunk's rough size passes 1 MiB. A
+// row whose statement would not fit even alone is refused with
+// [ErrTooLarge], naming the column of its largest value, before anything
+// is sent.
 //
 // Either every row is written or none is. Without a transaction in ctx,
 // a batch of several statements runs in a transaction of its own,
@@ -174,6 +179,10 @@ func (db *DB) writeRows(ctx context.Context, rows any, chunkSize int, upsert boo
 			}
 		}
 		if conn != nil {
+			if err != nil && brokenConn(err) {
+				// The server dropped it: out of the pool with it.
+				_ = conn.Raw(func(any) error { return driver.ErrBadConn })
+			}
 			conn.Close()
 		}
 	}()
@@ -242,38 +251,28 @@ func (db *DB) writeRows(ctx context.Context, rows any, chunkSize int, upsert boo
 	if upsert {
 		op = "batch upsert"
 	}
-	// A chunk also ends before its values pass half the server's
-	// max_allowed_packet (asked once the values of a chunk pass 1 MiB):
-	// escaped into the statement's text, as with interpolateParams=true,
-	// a value can grow to twice its size.
-	var budget int64
+	// A chunk also ends before its statement would pass the server's
+	// max_allowed_packet, sized the way the driver will send it (see
+	// packet.go): the server drops the connection on a larger packet.
+	sizer := db.newChunkSizer(t, cols, skip, upsert, method)
 	for i := 0; i < n; {
 		start := i
 		args := make([]any, 0, min(chunkSize, n-start)*width)
-		size := int64(0)
+		sizer.reset()
 		for i < n && i-start < chunkSize {
 			k := len(args)
 			if args, err = t.rowValues(args, structs[i], cols, skip); err != nil {
 				return fmt.Errorf("sqlgen: %s into table %q, row %d: %w", method, t.name, i, err)
 			}
-			rowSize, cErr := db.checkValues(ctx, ex, t, cols, skip, args[k:])
+			fit, cErr := sizer.add(ctx, ex, args, k)
 			if cErr != nil {
 				err = fmt.Errorf("row %d: %w", i, cErr)
 				return err
 			}
-			if budget == 0 && size+rowSize >= largeValue {
-				limit, pErr := db.maxPacket(ctx, db.on(ctx, ex))
-				if pErr != nil {
-					err = pErr
-					return err
-				}
-				budget = limit / 2
-			}
-			if budget > 0 && i > start && size+rowSize > budget {
+			if !fit {
 				args = args[:k] // this row opens the next chunk
 				break
 			}
-			size += rowSize
 			i++
 		}
 		if i < n && !callerTx && tx == nil {

@@ -3,6 +3,7 @@ package sqlgen
 import (
 	"cmp"
 	"context"
+	"database/sql"
 	"database/sql/driver"
 	"fmt"
 	"reflect"
@@ -10,6 +11,8 @@ import (
 	"strings"
 	"sync"
 	"time"
+
+	"github.com/seed-b2691315/sqlgen/fields"
 )
 
 // Defaults of [WithBatching].
@@ -61,13 +64,23 @@ type batcherKey struct{}
 // an integer, a bool or nil (IS NULL). Filters on strings, floats, times or
 // JSON are run on their own, because the server's collation and rounding
 // decide their equality and the batcher could not tell which rows are
-// whose. Reads inside a transaction are never merged.
+// whose. Reads inside a transaction are never merged. A QueryRow is merged
+// only when its filter pins every primary-key column, so that it can
+// match at most one row of the merged statement; any other runs on its
+// own, with the LIMIT 2 it has alone.
 //
-// The merged statement runs with ctx (the context given to WithBatching),
-// so cancelling it fails the whole batch; a caller whose own context ends
-// first gets its context's error and the others carry on. Two callers
-// that ask for the same row get distinct structs (shallow copies: maps and
-// slices inside JSON fields are shared between them).
+// Merging changes nothing of what a caller gets. Each row of the merged
+// statement is matched to its callers by its filter columns, then read
+// whole once for each of them: two callers that ask for the same row get
+// structs that share no pointer, byte slice, map or slice, and a row that
+// does not convert is an error for its own callers only. When the merged
+// statement fails, or a row cannot be matched, each caller runs its read
+// on its own. A merged statement that would pass the server's
+// max_allowed_packet is sent as several.
+//
+// The merged statement runs with ctx (the context given to WithBatching);
+// a caller whose own context ends first gets its context's error and the
+// others carry on.
 func WithBatching(ctx context.Context, opts ...BatchOption) context.Context {
 	b := &batcher{ctx: ctx, window: DefaultBatchWindow, maxSize: DefaultBatchSize, pending: map[batchKey]*batch{}}
 	for _, o := range opts {
@@ -108,8 +121,11 @@ type batch struct {
 type batchReq struct {
 	vals [maxBatchColumns]driver.Value // the converted filter values, by column
 	rows []reflect.Value               // the *T rows that match
-	err  error
-	done chan struct{}
+	err  error                         // an error of this caller's own rows
+	// alone is set when the merged statement could not answer: the
+	// caller then runs its read on its own, as without batching.
+	alone bool
+	done  chan struct{}
 }
 
 // batchable reports whether opts leave a read mergeable.
@@ -122,9 +138,20 @@ func batchable(opts *SelectOptions) bool {
 // returns the *T rows that match. It reports whether it handled the read;
 // when it did not, the caller runs the read itself. (It returns the rows
 // rather than storing them so that the caller's result does not escape.)
-func (db *DB) tryBatch(ctx context.Context, b *batcher, t *table, filter Filter, opts *SelectOptions) (bool, []reflect.Value, error) {
+//
+// oneRow is set for QueryRow, which alone asks for LIMIT 2: it is merged
+// only when its filter pins every primary-key column, so that it can
+// never read more than one row in the merged statement either.
+func (db *DB) tryBatch(ctx context.Context, b *batcher, t *table, filter Filter, opts *SelectOptions, oneRow bool) (bool, []reflect.Value, error) {
 	if len(filter) == 0 || len(filter) > maxBatchColumns || !batchable(opts) || db.HasTx(ctx) {
 		return false, nil, nil
+	}
+	if oneRow {
+		for _, c := range t.primary {
+			if _, ok := filter[c.name]; !ok {
+				return false, nil, nil
+			}
+		}
 	}
 	var names [maxBatchColumns]string
 	keys := names[:0]
@@ -164,6 +191,9 @@ func (db *DB) tryBatch(ctx context.Context, b *batcher, t *table, filter Filter,
 	case <-req.done:
 	case <-ctx.Done():
 		return true, nil, fmt.Errorf("sqlgen: batched read of table %q: %w", t.name, ctx.Err())
+	}
+	if req.alone {
+		return false, nil, nil
 	}
 	return true, req.rows, req.err
 }
@@ -227,19 +257,22 @@ func compareValues(a, b driver.Value) int {
 	return 0
 }
 
-// run sends the merged statement and hands each request its rows.
+type tuple = [maxBatchColumns]driver.Value
+
+// run sends the merged statement, or several when one would pass the
+// server's max_allowed_packet, and hands each request its rows.
 func (bt *batch) run(ctx context.Context) {
-	t, n := bt.t, len(bt.cols)
+	n := len(bt.cols)
 	// Distinct value tuples, in a stable order.
-	byTuple := make(map[[maxBatchColumns]driver.Value][]*batchReq, len(bt.reqs))
-	tuples := make([][maxBatchColumns]driver.Value, 0, len(bt.reqs))
+	byTuple := make(map[tuple][]*batchReq, len(bt.reqs))
+	tuples := make([]tuple, 0, len(bt.reqs))
 	for _, r := range bt.reqs {
 		if _, ok := byTuple[r.vals]; !ok {
 			tuples = append(tuples, r.vals)
 		}
 		byTuple[r.vals] = append(byTuple[r.vals], r)
 	}
-	slices.SortFunc(tuples, func(a, b [maxBatchColumns]driver.Value) int {
+	slices.SortFunc(tuples, func(a, b tuple) int {
 		for i := 0; i < n; i++ {
 			if c := compareValues(a[i], b[i]); c != 0 {
 				return c
@@ -247,6 +280,63 @@ func (bt *batch) run(ctx context.Context) {
 		}
 		return 0
 	})
+	for len(tuples) > 0 {
+		k, query, args := bt.fitting(ctx, tuples)
+		group := tuples[:k]
+		if k == 0 { // not even one: every caller on its own
+			group = tuples
+		}
+		bt.runGroup(ctx, group, query, args, byTuple, k == 0)
+		for _, tp := range group {
+			for _, r := range byTuple[tp] {
+				close(r.done)
+			}
+		}
+		tuples = tuples[len(group):]
+	}
+}
+
+// fitting returns how many of tuples, from the first, one statement can
+// take without passing the server's max_allowed_packet, and that
+// statement (0 when the limit cannot be read, or not even one fits).
+func (bt *batch) fitting(ctx context.Context, tuples []tuple) (int, string, []any) {
+	db := bt.db
+	query, args := bt.sql(tuples)
+	if db.smallStatement(len(query), args) {
+		return len(tuples), query, args
+	}
+	limit, err := db.maxPacket(ctx, db.on(ctx, nil))
+	if err != nil {
+		return 0, "", nil
+	}
+	// Every tuple takes at most its text and, per value, 20 digits in
+	// the text or 8 bytes, 2 type bytes and a NULL bit in binary.
+	head := len(bt.t.selectSQL) + len(" WHERE ") + len(" OR ") + 2*len(bt.cols[0].quoted) + len(" IS NULL()")
+	per := (len(query)-head)/len(tuples) + 1 + 16 + len(bt.cols)*24
+	k := (int(limit) - head - 64) / per
+	k = max(min(k, len(tuples)), 0)
+	for k > 0 {
+		query, args = bt.sql(tuples[:k])
+		s := newSizer(limit, db.stmts == nil)
+		s.query = int64(len(query))
+		for _, v := range args {
+			s.add(v, nil)
+		}
+		ok, _, err := db.fits(ctx, db.on(ctx, nil), db.stmts != nil, s)
+		if err != nil {
+			return 0, "", nil
+		}
+		if ok {
+			return k, query, args
+		}
+		k = k * 9 / 10 // the bound was off: tighten
+	}
+	return 0, "", nil
+}
+
+// sql returns the merged statement for tuples.
+func (bt *batch) sql(tuples []tuple) (string, []any) {
+	t, n := bt.t, len(bt.cols)
 	var sb strings.Builder
 	sb.WriteString(t.selectSQL)
 	sb.WriteString(" WHERE ")
@@ -287,30 +377,114 @@ func (bt *batch) run(ctx context.Context) {
 			sb.WriteByte(')')
 		}
 	}
-	err := bt.db.runSelect(ctx, t, sb.String(), args, false, func(p reflect.Value) error {
-		var key [maxBatchColumns]driver.Value
+	return sb.String(), args
+}
+
+// discard is a scan destination that keeps nothing.
+type discard struct{}
+
+func (discard) Scan(any) error { return nil }
+
+// runGroup runs the merged statement of tuples and gives each caller its
+// rows. Each row is read twice: its filter columns first, into a scratch
+// struct, to know whose row it is, then whole, once for each caller that
+// asked for it, so that two callers never share a pointer, a slice or a
+// map, and a row that does not convert (a value out of its field's
+// range, say) is an error for its own callers only. When the statement
+// itself fails (or alone is set), each caller runs its read on its own:
+// it gets what it would have got without batching, and no other
+// caller's error.
+func (bt *batch) runGroup(ctx context.Context, tuples []tuple, query string, args []any, byTuple map[tuple][]*batchReq, alone bool) {
+	t, db := bt.t, bt.db
+	fallBack := func() {
+		for _, tp := range tuples {
+			for _, r := range byTuple[tp] {
+				r.rows, r.err, r.alone = nil, nil, true
+			}
+		}
+	}
+	if alone {
+		fallBack()
+		return
+	}
+	var keyRow fields.Row
+	scratch := reflect.New(t.typ)
+	keyRow.Set(scratch.UnsafePointer())
+	keyDest := make([]any, len(t.columns))
+	for i, c := range t.columns {
+		keyDest[i] = discard{}
+		if slices.Contains(bt.cols, c) {
+			keyDest[i] = c.desc.RowScanner(&keyRow, c.offset)
+		}
+	}
+	err := db.runMerged(ctx, t, query, args, func(rows *sql.Rows, set *scanSet) error {
+		if err := rows.Scan(keyDest...); err != nil {
+			return err
+		}
+		var key tuple
 		for j, c := range bt.cols {
-			v, err := c.desc.Value(c.fieldOf(p.Elem()))
+			v, err := c.desc.Value(c.fieldOf(scratch.Elem()))
 			if err != nil {
 				return err
 			}
 			key[j] = v
 		}
-		for i, r := range byTuple[key] {
-			row := p
-			if i > 0 { // another caller asked for the same row: its own struct
-				row = reflect.New(t.typ)
-				row.Elem().Set(p.Elem())
+		for _, r := range byTuple[key] {
+			if r.err != nil {
+				continue
 			}
-			r.rows = append(r.rows, row)
+			p := reflect.New(t.typ)
+			if err := t.scanRow(rows, set, p.UnsafePointer()); err != nil {
+				r.rows, r.err = nil, err
+				continue
+			}
+			r.rows = append(r.rows, p)
 		}
 		return nil
 	})
-	for _, r := range bt.reqs {
-		if err != nil {
-			r.err = err
-			r.rows = nil
-		}
-		close(r.done)
+	if err != nil {
+		fallBack()
 	}
+}
+
+// runMerged is runSelect for a merged statement: each is called on every
+// row, with the rows (to scan the current row as many times as needed)
+// and a scanner set.
+func (db *DB) runMerged(ctx context.Context, t *table, query string, args []any, each func(rows *sql.Rows, set *scanSet) error) error {
+	if db.refuseFullScans {
+		if err := db.checkIndex(ctx, t, query, args); err != nil {
+			return err
+		}
+	}
+	var start time.Time
+	if db.observer != nil {
+		start = time.Now()
+	}
+	var n int64
+	err := func() error {
+		rows, err := db.queryRows(ctx, query, args)
+		if err != nil {
+			return fmt.Errorf("sqlgen: querying table %q: %w", t.name, err)
+		}
+		defer rows.Close()
+		set := t.getScanners()
+		defer t.putScanners(set)
+		for rows.Next() {
+			n++
+			if err := each(rows, set); err != nil {
+				return err
+			}
+		}
+		if err := rows.Err(); err != nil {
+			return fmt.Errorf("sqlgen: querying table %q: %w", t.name, err)
+		}
+		return nil
+	}()
+	if db.observer != nil {
+		db.observe(ctx, t, "query", query, len(args), start, n, err)
+	}
+	if err != nil {
+		db.connFailed(ctx, err)
+	}
+	return err
 }

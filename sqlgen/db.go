@@ -70,6 +70,7 @@ func (db *DB) execOn(ctx context.Context, ex execQuerier, t *table, op, query st
 func (db *DB) execDone(ctx context.Context, t *table, op, query string, nargs int, start time.Time, res sql.Result, err error) (sql.Result, error) {
 	if err != nil {
 		err = fmt.Errorf("sqlgen: %s on table %q: %w", op, t.name, err)
+		db.connFailed(ctx, err)
 	}
 	if db.observer != nil {
 		n := int64(-1)
@@ -234,7 +235,7 @@ func (db *DB) UpdateRow(ctx context.Context, row any) error {
 	if err != nil {
 		return fmt.Errorf("sqlgen: UpdateRow of table %q: %w", t.name, err)
 	}
-	if _, err := db.checkValues(ctx, nil, t, t.others, nil, args[:len(t.others)]); err != nil {
+	if _, err := db.checkValues(ctx, nil, t, t.others, nil, args); err != nil {
 		return err
 	}
 	query := t.updateSQL
@@ -262,6 +263,9 @@ func (db *DB) DeleteRow(ctx context.Context, row any) error {
 	query := t.deleteSQL
 	if g != nil {
 		query, args = g.sql.deleteSQL, g.appendPins(args)
+	}
+	if _, err := db.checkValues(ctx, nil, t, t.primary, nil, args); err != nil {
+		return err
 	}
 	_, err = db.exec(ctx, t, "delete", query, args)
 	return err

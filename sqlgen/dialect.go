@@ -23,6 +23,7 @@ const (
 type dialect struct {
 	json      atomic.Int32 // a jsonEquality
 	maxPacket atomic.Int64 // @@max_allowed_packet, 0 until asked
+	wire      atomic.Int32 // how the driver sends arguments without the statement cache (wireText, ...), 0 until asked
 }
 
 // jsonEquality returns how to compare JSON documents on db's server,

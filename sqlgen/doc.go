@@ -60,8 +60,10 @@
 // Under a context from [WithBatching], concurrent QueryRow and Query calls
 // on the same table with equality filters on integer, bool or NULL values
 // and no options are merged into one statement (col IN (...), or
-// (a=? AND b=?) OR ...), and each caller gets exactly its own rows: the
-// N+1 queries of GraphQL resolvers become one per level.
+// (a=? AND b=?) OR ...), and each caller gets exactly its own rows, its
+// own errors and structs it shares with no other caller: the N+1 queries
+// of GraphQL resolvers become one per level. A QueryRow is merged only by
+// its primary key, so it never reads more than the row it asks for.
 //
 // # Guard rails
 //
@@ -120,7 +122,8 @@
 // [*fields.Error] for values that do not convert (naming table, column and
 // field), or the driver's error, so errors.Is and errors.As reach all of
 // them. No matching row in [DB.QueryRow] satisfies
-// errors.Is(err, sql.ErrNoRows). A value too large for the server's
-// max_allowed_packet is refused before it is sent ([ErrTooLarge]), so the
-// server never drops a pooled connection over it.
+// errors.Is(err, sql.ErrNoRows). A statement too large for the server's
+// max_allowed_packet (its text and values, as the driver sends them) is
+// refused before it is sent ([ErrTooLarge]), so the server never drops a
+// pooled connection over it.
 package sqlgen

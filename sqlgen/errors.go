@@ -31,9 +31,10 @@ var (
 	// ErrUnsupported means the operation cannot be done on this table,
 	// such as an upsert on an AutoIncrement table.
 	ErrUnsupported = errors.New("sqlgen: unsupported operation")
-	// ErrTooLarge means a value is larger than the server's
-	// max_allowed_packet: it is refused before it is sent.
-	ErrTooLarge = errors.New("sqlgen: value larger than max_allowed_packet")
+	// ErrTooLarge means a statement (with its values, as the driver
+	// sends it) would not fit the server's max_allowed_packet: it is
+	// refused before it is sent.
+	ErrTooLarge = errors.New("sqlgen: larger than the server's max_allowed_packet")
 	// ErrRowsWritten is wrapped by the error of a write that failed after
 	// its rows were written (committed, or written in the caller's
 	// transaction), such as an insert whose new AUTO_INCREMENT id does not

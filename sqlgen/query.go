@@ -211,7 +211,14 @@ func (db *DB) readTable(ctx context.Context, t *table, filter Filter, opts *Sele
 	if err != nil {
 		return err
 	}
-	return db.runSelect(ctx, t, query, args, opts != nil && opts.AllowNoIndex, each)
+	if err := db.checkRead(ctx, t, query, args, filter, opts); err != nil {
+		return err
+	}
+	if err := db.runSelect(ctx, t, query, args, opts != nil && opts.AllowNoIndex, each); err != nil {
+		db.connFailed(ctx, err)
+		return err
+	}
+	return nil
 }
 
 // plainLimit reports whether opts asks for nothing that changes the SQL
@@ -303,7 +310,7 @@ func (db *DB) Query(ctx context.Context, result any, filter Filter, opts *Select
 		return err
 	}
 	if b := batcherFrom(ctx); b != nil {
-		if ok, rows, err := db.tryBatch(ctx, b, t, filter, opts); ok {
+		if ok, rows, err := db.tryBatch(ctx, b, t, filter, opts, false); ok {
 			if err != nil {
 				return err
 			}
@@ -353,7 +360,7 @@ func (db *DB) QueryRow(ctx context.Context, result any, filter Filter, opts *Sel
 		return fmt.Errorf("sqlgen: QueryRow: %w", err)
 	}
 	if b := batcherFrom(ctx); b != nil {
-		if ok, rows, err := db.tryBatch(ctx, b, t, filter, opts); ok {
+		if ok, rows, err := db.tryBatch(ctx, b, t, filter, opts, true); ok {
 			switch {
 			case err != nil:
 				return err
@@ -424,6 +431,9 @@ func (db *DB) Count(ctx context.Context, model any, filter Filter) (int64, error
 	if err != nil {
 		return 0, err
 	}
+	if err := db.checkRead(ctx, t, query, args, filter, nil); err != nil {
+		return 0, err
+	}
 	if db.refuseFullScans {
 		if err := db.checkIndex(ctx, t, query, args); err != nil {
 			return 0, err
@@ -437,6 +447,7 @@ func (db *DB) Count(ctx context.Context, model any, filter Filter) (int64, error
 	err = db.scanCount(ctx, query, args, &n)
 	if err != nil {
 		err = fmt.Errorf("sqlgen: counting table %q: %w", t.name, err)
+		db.connFailed(ctx, err)
 	}
 	if db.observer != nil {
 		db.observe(ctx, t, "count", query, len(args), start, 1, err)

@@ -931,7 +931,7 @@ func TestSQLMaxAllowedPacket(t *testing.T) {
 	ins := "INSERT INTO `sq_docs` (`id`,`doc`) VALUES (?,?)"
 
 	mock.ExpectExec(ins).WithArgs("small", `"s"`).WillReturnResult(sqlmock.NewResult(0, 1))
-	mock.ExpectQuery("SELECT @@max_allowed_packet").WillReturnRows(sqlmock.NewRows([]string{"@@max_allowed_packet"}).AddRow(int64(limit)))
+	mock.ExpectQuery("SELECT LEAST(@@SESSION.max_allowed_packet, @@GLOBAL.max_allowed_packet)").WillReturnRows(sqlmock.NewRows([]string{"@@max_allowed_packet"}).AddRow(int64(limit)))
 	mock.ExpectExec(ins).WithArgs("big", `"`+big+`"`).WillReturnResult(sqlmock.NewResult(0, 1))
 	mock.ExpectExec(ins).WithArgs("big2", `"`+big+`"`).WillReturnResult(sqlmock.NewResult(0, 1))
 
@@ -959,19 +959,19 @@ func TestSQLMaxAllowedPacket(t *testing.T) {
 }
 
 // A batch that fits one chunk by count but not by size is split into
-// statements of at most half max_allowed_packet, and then runs in a
-// transaction of its own, begun before the first statement.
+// statements that fit max_allowed_packet whole (text and values), and
+// then runs in a transaction of its own, begun before the first
+// statement.
 func TestSQLBatchSplitBySize(t *testing.T) {
 	db, _, mock := sqNew(t)
 	ctx := context.Background()
-	const limit = 3 << 20 // a budget of 1.5 MiB a statement
+	const limit = 3 << 20 // three documents and the text do not fit
 	doc := strings.Repeat("d", 1<<20)
 	rows := []*sqDoc{{ID: "a", Doc: doc}, {ID: "b", Doc: doc}, {ID: "c", Doc: "small"}, {ID: "d", Doc: doc}}
 	one := "INSERT INTO `sq_docs` (`id`,`doc`) VALUES (?,?)"
-	mock.ExpectQuery("SELECT @@max_allowed_packet").WillReturnRows(sqlmock.NewRows([]string{"@@max_allowed_packet"}).AddRow(int64(limit)))
+	mock.ExpectQuery("SELECT LEAST(@@SESSION.max_allowed_packet, @@GLOBAL.max_allowed_packet)").WillReturnRows(sqlmock.NewRows([]string{"@@max_allowed_packet"}).AddRow(int64(limit)))
 	mock.ExpectBegin()
-	mock.ExpectExec(one).WithArgs("a", `"`+doc+`"`).WillReturnResult(sqlmock.NewResult(0, 1))
-	mock.ExpectExec(one+",(?,?)").WithArgs("b", `"`+doc+`"`, "c", `"small"`).WillReturnResult(sqlmock.NewResult(0, 2))
+	mock.ExpectExec(one+",(?,?),(?,?)").WithArgs("a", `"`+doc+`"`, "b", `"`+doc+`"`, "c", `"small"`).WillReturnResult(sqlmock.NewResult(0, 3))
 	mock.ExpectExec(one).WithArgs("d", `"`+doc+`"`).WillReturnResult(sqlmock.NewResult(0, 1))
 	mock.ExpectCommit()
 	if err := db.InsertRows(ctx, rows, 100); err != nil {

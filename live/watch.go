@@ -33,7 +33,7 @@ type item struct {
 // sub is a [Feed.Changes] subscriber.
 type sub struct {
 	tables map[string]bool // nil: every registered table
-	mu     sync.Mutex // guards q
+	mu     sync.Mutex      // guards q
 	q      []item
 	notify chan struct{}
 }

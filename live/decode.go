@@ -73,6 +73,8 @@ type tableMap struct {
 	enums    map[int][]string // column index: ENUM values
 	sets     map[int][]string // column index: SET values
 	pk       []int            // primary key column indexes
+	charset  []int            // collation id of character columns, 0 for others
+	enumCS   []int            // collation id of ENUM and SET columns
 }
 
 // isNumeric reports whether the signedness bitmap has a bit for typ.
@@ -222,6 +224,10 @@ func parseTableMap(body []byte, postHeaderLen int) (*tableMap, error) {
 		return nil, errShort
 	}
 	tm.unsigned = make([]bool, n)
+	tm.charset = make([]int, n)
+	tm.enumCS = make([]int, n)
+	isChar := func(i int) bool { rt, _ := realType(tm.types[i], tm.meta[i]); return isCharType(rt) }
+	isEnum := func(i int) bool { rt, _ := realType(tm.types[i], tm.meta[i]); return rt == typeEnum || rt == typeSet }
 	// Optional metadata: type, length, value.
 	for pos < len(body) {
 		ft := body[pos]
@@ -247,6 +253,14 @@ func parseTableMap(body []byte, postHeaderLen int) (*tableMap, error) {
 					tm.unsigned[i] = true
 				}
 				bit++
+			}
+		case optDefaultCharset, optColumnCharset:
+			if err := parseCharsets(v, ft == optColumnCharset, isChar, tm.charset); err != nil {
+				return nil, err
+			}
+		case optEnumSetDefaultCharset, optEnumSetColumnCharset:
+			if err := parseCharsets(v, ft == optEnumSetColumnCharset, isEnum, tm.enumCS); err != nil {
+				return nil, err
 			}
 		case optColumnName:
 			q := 0

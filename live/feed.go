@@ -67,6 +67,7 @@ type Feed struct {
 	db      *sql.DB
 	mariadb bool
 	flavor  string
+	charset map[int]string // collation id: character set
 
 	cancel context.CancelFunc
 	done   chan struct{} // closed when the feed stops
@@ -125,6 +126,10 @@ func Open(ctx context.Context, dsn string, schema *sqlgen.Schema, opts ...Option
 		watch:  map[string]*tableWatchers{},
 	}
 	if err := f.check(ctx); err != nil {
+		f.db.Close()
+		return nil, err
+	}
+	if f.charset, err = loadCharsets(ctx, f.db); err != nil {
 		f.db.Close()
 		return nil, err
 	}
@@ -450,6 +455,7 @@ type mappedTable struct {
 	idx     []int  // for each registered column, its index in the row image
 	err     error  // a registered column the live table does not have
 	pkNames []string
+	conv    []func([]byte) []byte // per column: to UTF-8, or nil
 }
 
 func (f *Feed) mapTable(tm *tableMap) *mappedTable {
@@ -469,6 +475,19 @@ func (f *Feed) mapTable(tm *tableMap) *mappedTable {
 	pos := make(map[string]int, len(tm.names))
 	for i, n := range tm.names {
 		pos[strings.ToLower(n)] = i
+	}
+	m.conv = make([]func([]byte) []byte, len(tm.types))
+	for i := range tm.types {
+		id := tm.charset[i]
+		if tm.enumCS[i] != 0 {
+			id = tm.enumCS[i]
+		}
+		conv, err := converter(f.charset, id)
+		if err != nil {
+			m.err = fmt.Errorf("live: table %s.%s column %q: %w", tm.db, tm.name, tm.names[i], err)
+			return m
+		}
+		m.conv[i] = conv
 	}
 	m.idx = make([]int, len(cols))
 	for i, c := range cols {
@@ -581,6 +600,9 @@ func (f *Feed) rowsEvent(t *txn, typ byte, body []byte, tables map[uint64]*mappe
 			row := make([]driver.Value, len(m.idx))
 			for i, p := range m.idx {
 				row[i] = img[p]
+				if b, ok := row[i].([]byte); ok && m.conv[p] != nil {
+					row[i] = m.conv[p](b)
+				}
 			}
 			s, err := f.schema.BuildStruct(m.table, row)
 			if err != nil {

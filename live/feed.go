@@ -744,27 +744,42 @@ func (f *Feed) waitVisible(ctx context.Context, batch []*txn) error {
 
 func quoteIdent(s string) string { return "`" + strings.ReplaceAll(s, "`", "``") + "`" }
 
+// lockQuery is a locking read of the given primary keys: "pk IN (...)"
+// for a one-column key, "(a = ? AND b = ?) OR ..." for a composite one, so
+// that the server reads (and locks) those rows only, by the key.
 func lockQuery(s *pkSet, tuples [][]any) (string, []any) {
 	var b strings.Builder
 	b.WriteString("SELECT 1 FROM ")
 	b.WriteString(quoteIdent(s.db) + "." + quoteIdent(s.table))
-	b.WriteString(" WHERE (")
-	for i, c := range s.cols {
-		if i > 0 {
-			b.WriteByte(',')
-		}
-		b.WriteString(quoteIdent(c))
-	}
-	b.WriteString(") IN (")
+	b.WriteString(" WHERE ")
 	args := make([]any, 0, len(tuples)*len(s.cols))
-	ph := "(" + strings.TrimSuffix(strings.Repeat("?,", len(s.cols)), ",") + ")"
-	for i, tu := range tuples {
-		if i > 0 {
-			b.WriteByte(',')
+	if len(s.cols) == 1 {
+		b.WriteString(quoteIdent(s.cols[0]))
+		b.WriteString(" IN (")
+		for i, tu := range tuples {
+			if i > 0 {
+				b.WriteByte(',')
+			}
+			b.WriteByte('?')
+			args = append(args, tu...)
 		}
-		b.WriteString(ph)
-		args = append(args, tu...)
+		b.WriteByte(')')
+	} else {
+		for i, tu := range tuples {
+			if i > 0 {
+				b.WriteString(" OR ")
+			}
+			b.WriteByte('(')
+			for k, c := range s.cols {
+				if k > 0 {
+					b.WriteString(" AND ")
+				}
+				b.WriteString(quoteIdent(c) + " = ?")
+			}
+			b.WriteByte(')')
+			args = append(args, tu...)
+		}
 	}
-	b.WriteString(") LOCK IN SHARE MODE")
+	b.WriteString(" LOCK IN SHARE MODE")
 	return b.String(), args
 }

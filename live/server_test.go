@@ -115,6 +115,7 @@ func startServer(binlog bool) (*server, error) {
 	// measure the feed, not the disk.
 	sargs = append(sargs, "--innodb-flush-log-at-trx-commit=2")
 	cmd := exec.Command(bin, sargs...)
+	dieWithParent(cmd)
 	if err := cmd.Start(); err != nil {
 		os.RemoveAll(dir)
 		return nil, err

@@ -54,8 +54,8 @@ func benchWatchers(b *testing.B, mode string) {
 
 	var mu sync.Mutex
 	start := map[int64]time.Time{} // n: when its UPDATE started
-	rowOf := map[int64]int64{}       // n: its row
-	latest := map[int64]int64{}      // row: its last n
+	rowOf := map[int64]int64{}     // n: its row
+	latest := map[int64]int64{}    // row: its last n
 	var lat []time.Duration
 	var seen, yields atomic.Int64
 	ctx, cancel := context.WithCancel(context.Background())

@@ -70,7 +70,8 @@ type Feed struct {
 	charset map[int]string // collation id: character set
 
 	cancel context.CancelFunc
-	done   chan struct{} // closed when the feed stops
+	wg     sync.WaitGroup // the reader and the dispatcher
+	done   chan struct{}  // closed when the feed stops
 	txs    chan *txn
 
 	mu         sync.Mutex
@@ -142,8 +143,9 @@ func Open(ctx context.Context, dsn string, schema *sqlgen.Schema, opts ...Option
 	}
 	runCtx, cancel := context.WithCancel(context.Background())
 	f.cancel = cancel
-	go f.run(runCtx, conn)
-	go f.dispatchLoop(runCtx)
+	f.wg.Add(2)
+	go func() { defer f.wg.Done(); f.run(runCtx, conn) }()
+	go func() { defer f.wg.Done(); f.dispatchLoop(runCtx) }()
 	return f, nil
 }
 
@@ -239,13 +241,18 @@ func (f *Feed) Err() error {
 	return f.err
 }
 
-// Close stops the feed; its iterators end with an error wrapping
-// [ErrClosed]. Close is idempotent.
+// Close stops the feed and waits for its goroutines; its iterators end
+// with an error wrapping [ErrClosed]. Close is idempotent.
 func (f *Feed) Close() error {
 	f.stop(ErrClosed)
 	f.cancel()
+	f.wg.Wait()
 	return f.db.Close()
 }
+
+// withHeartbeat sets the period of the server's heartbeat events on an
+// idle replication connection (default 2s); for tests.
+func withHeartbeat(d time.Duration) Option { return func(c *config) { c.heartbeat = d } }
 
 // stop records why the feed stopped (the first reason wins) and wakes
 // every subscriber.

@@ -453,6 +453,31 @@ func TestPurgedPositionIsError(t *testing.T) {
 	}
 }
 
+// TestIdleFeedKeepsStreaming: heartbeat events on an idle connection do
+// not disturb the stream.
+func TestIdleFeedKeepsStreaming(t *testing.T) {
+	dsn, db := newDatabase(t, "", "CREATE TABLE item2 (id BIGINT PRIMARY KEY, owner BIGINT NOT NULL)")
+	type Item2 struct {
+		ID    int64 `sql:",primary"`
+		Owner int64
+	}
+	s := sqlgen.NewSchema()
+	s.MustRegisterType("item2", sqlgen.AutoIncrement, Item2{})
+	f := openFeed(t, dsn, s, withHeartbeat(50*time.Millisecond))
+	ch := collect(t, f)
+	time.Sleep(400 * time.Millisecond)
+	exec1(t, db, "INSERT INTO item2 VALUES (1, 1)")
+	if got := next(t, ch, 10*time.Second); got.err != nil || got.c.After.(*Item2).ID != 1 {
+		t.Fatalf("got %+v", got)
+	}
+	f.mu.Lock()
+	rc := f.reconnects
+	f.mu.Unlock()
+	if rc != 0 {
+		t.Fatalf("%d reconnects on an idle feed", rc)
+	}
+}
+
 // TestChangesEndsOnClose: Close ends the iterators with ErrClosed.
 func TestChangesEndsOnClose(t *testing.T) {
 	dsn, _ := newDatabase(t, "")

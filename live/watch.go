@@ -9,6 +9,7 @@ import (
 	"slices"
 	"strconv"
 	"sync"
+	"time"
 
 	vmysql "github.com/dolthub/vitess/go/mysql"
 	"github.com/seed-b2691315/sqlgen/sqlgen"
@@ -450,7 +451,7 @@ func tableOf[T any](s *sqlgen.Schema) (string, []any, error) {
 // changes that triggered it are visible, so it reflects every change
 // committed before it. Changes that arrive while the caller handles a
 // result are coalesced into one re-read. A failed read yields its error and
-// the watch goes on; the sequence ends with an error when ctx ends or the
+// the watch reads again after a short delay (see [WithRetry]); the sequence ends with an error when ctx ends or the
 // feed stops.
 func Watch[T any](ctx context.Context, f *Feed, db *sqlgen.DB, filter sqlgen.Filter) iter.Seq2[[]*T, error] {
 	return func(yield func([]*T, error) bool) {
@@ -483,7 +484,12 @@ func Watch[T any](ctx context.Context, f *Feed, db *sqlgen.DB, filter sqlgen.Fil
 			if !yield(rows, err) {
 				return
 			}
+			var retry <-chan time.Time
+			if err != nil { // re-read after a failed read, change or not
+				retry = time.After(f.cfg.retry)
+			}
 			select {
+			case <-retry:
 			case <-w.notify:
 			case <-ctx.Done():
 				yield(nil, ctx.Err())

@@ -693,10 +693,20 @@ func (f *Feed) dispatchLoop(ctx context.Context) {
 				break more
 			}
 		}
-		if err := f.waitVisible(ctx, batch); err != nil {
-			if ctx.Err() != nil {
-				return
+		var err error
+		for attempt := 0; attempt < 10; attempt++ {
+			if err = f.waitVisible(ctx, batch); err == nil || ctx.Err() != nil {
+				break
 			}
+			select { // a lost connection, a lock wait timeout: try again
+			case <-ctx.Done():
+			case <-time.After(f.cfg.retry):
+			}
+		}
+		if ctx.Err() != nil {
+			return
+		}
+		if err != nil {
 			f.stop(fmt.Errorf("live: waiting for commits to be visible: %w", err))
 			return
 		}
@@ -736,6 +746,10 @@ func (f *Feed) waitVisible(ctx context.Context, batch []*txn) error {
 			end := min(start+500, len(s.tuples))
 			q, args := lockQuery(s, s.tuples[start:end])
 			rows, err := f.db.QueryContext(ctx, q, args...)
+			var me *mysql.MySQLError
+			if errors.As(err, &me) && (me.Number == 1146 || me.Number == 1049 || me.Number == 1054) {
+				continue // the table (or its key column) is gone: no row to wait for
+			}
 			if err != nil {
 				return fmt.Errorf("%s: %w", q, err)
 			}

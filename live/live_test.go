@@ -478,6 +478,36 @@ func TestIdleFeedKeepsStreaming(t *testing.T) {
 	}
 }
 
+// TestDroppedTableDoesNotStopFeed: a table dropped right after its rows
+// changed (its visibility read finds no table) does not stop the feed.
+func TestDroppedTableDoesNotStopFeed(t *testing.T) {
+	dsn, db := newDatabase(t, "", "CREATE TABLE item2 (id BIGINT PRIMARY KEY, owner BIGINT NOT NULL)")
+	type Item2 struct {
+		ID    int64 `sql:",primary"`
+		Owner int64
+	}
+	s := sqlgen.NewSchema()
+	s.MustRegisterType("item2", sqlgen.AutoIncrement, Item2{})
+	f := openFeed(t, dsn, s)
+	ch := collect(t, f)
+	for i := range 20 {
+		exec1(t, db, "INSERT INTO item2 VALUES (?, 1)", i)
+		if i == 10 {
+			exec1(t, db, "DROP TABLE item2")
+			exec1(t, db, "CREATE TABLE item2 (id BIGINT PRIMARY KEY, owner BIGINT NOT NULL)")
+		}
+	}
+	for i := range 20 {
+		got := next(t, ch, 10*time.Second)
+		if got.err != nil || got.c.After.(*Item2).ID != int64(i) {
+			t.Fatalf("change %d: %+v", i, got)
+		}
+	}
+	if err := f.Err(); err != nil {
+		t.Fatal(err)
+	}
+}
+
 // TestChangesEndsOnClose: Close ends the iterators with ErrClosed.
 func TestChangesEndsOnClose(t *testing.T) {
 	dsn, _ := newDatabase(t, "")

@@ -105,8 +105,17 @@ func realType(typ byte, meta uint16) (byte, uint16) {
 	return typ, meta
 }
 
-// readLenenc reads a length-encoded integer.
+// readLenenc reads a length-encoded integer: a length or count within an
+// event, so at most 2^31 (anything larger is a corrupt event).
 func readLenenc(b []byte, pos int) (uint64, int, error) {
+	v, p, err := readLenenc64(b, pos)
+	if err == nil && v > 1<<31 {
+		return 0, 0, fmt.Errorf("live: length %d in an event: %w", v, errShort)
+	}
+	return v, p, err
+}
+
+func readLenenc64(b []byte, pos int) (uint64, int, error) {
 	if pos >= len(b) {
 		return 0, 0, errShort
 	}
@@ -409,6 +418,12 @@ func uintBE(b []byte, n int) uint64 {
 func decodeCell(tm *tableMap, i int, b []byte) (driver.Value, int, error) {
 	typ, meta := realType(tm.types[i], tm.meta[i])
 	unsigned := tm.unsigned[i]
+	switch typ {
+	case typeDateTime2, typeTimestamp2, typeTime2:
+		if meta > 6 {
+			return nil, 0, fmt.Errorf("live: bad fractional second precision %d", meta)
+		}
+	}
 	intOf := func(n int) (driver.Value, int, error) {
 		if err := need(b, n); err != nil {
 			return nil, 0, err
@@ -647,6 +662,9 @@ var dig2bytes = [10]int{0, 1, 1, 2, 2, 3, 3, 4, 4, 4}
 // decodeDecimal decodes a DECIMAL(precision, scale) into its text, as a
 // read gives it: no leading zeros, exactly scale fraction digits.
 func decodeDecimal(b []byte, precision, scale int) (driver.Value, int, error) {
+	if precision < 1 || precision > 65 || scale > 38 || scale > precision {
+		return nil, 0, fmt.Errorf("live: bad DECIMAL(%d,%d)", precision, scale)
+	}
 	intg := precision - scale
 	intg0, intg0x := intg/9, intg%9
 	frac0, frac0x := scale/9, scale%9
@@ -743,6 +761,13 @@ func jsonValue(buf *bytes.Buffer, t byte, data []byte, depth int) error {
 			return err
 		}
 		count := int(uintLE(data, w))
+		entry := 1 + w // a value entry
+		if obj {
+			entry += w + 2 // and a key entry
+		}
+		if count > len(data)/entry {
+			return errShort
+		}
 		pos := 2 * w
 		keys := make([]string, 0, count)
 		if obj {

@@ -152,7 +152,7 @@ func Open(ctx context.Context, dsn string, schema *sqlgen.Schema, opts ...Option
 // check verifies the server's settings and reads the start position.
 func (f *Feed) check(ctx context.Context) error {
 	vars := map[string]string{}
-	rows, err := f.db.QueryContext(ctx, "SHOW GLOBAL VARIABLES WHERE Variable_name IN ('log_bin','binlog_format','binlog_row_image','binlog_row_metadata','server_id','version','gtid_mode','gtid_binlog_pos','gtid_executed','log_bin_compress','binlog_transaction_compression')")
+	rows, err := f.db.QueryContext(ctx, "SHOW GLOBAL VARIABLES WHERE Variable_name IN ('log_bin','binlog_format','binlog_row_image','binlog_row_metadata','server_id','version','gtid_mode','gtid_binlog_pos','gtid_executed','log_bin_compress','binlog_transaction_compression','binlog_row_value_options')")
 	if err != nil {
 		return fmt.Errorf("live: Open: reading the server's settings: %w", err)
 	}
@@ -194,6 +194,9 @@ func (f *Feed) check(ctx context.Context) error {
 	}
 	if strings.EqualFold(vars["binlog_transaction_compression"], "ON") {
 		return bad("binlog_transaction_compression is ON, want OFF (compressed transactions are not supported)")
+	}
+	if v := vars["binlog_row_value_options"]; v != "" {
+		return bad("binlog_row_value_options is %s, want empty (partial JSON updates are not decoded)", v)
 	}
 	if !f.mariadb && !strings.EqualFold(vars["gtid_mode"], "ON") {
 		return bad("gtid_mode is %s, want ON (the feed resumes by GTID)", orUnset(vars["gtid_mode"]))

@@ -9,6 +9,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"strings"
+	"sync"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -16,12 +17,14 @@ import (
 	"github.com/go-sql-driver/mysql"
 )
 
-// The tests run against a throwaway MariaDB with a binary log that
-// TestMain starts on a free port, data under /tmp, and kills by PID at the
-// end. If it cannot be started, every test fails (never skips).
+// The tests run against a throwaway MariaDB with a binary log, started on
+// first use on a free port, data under /tmp, and killed by PID when the
+// test binary ends (TestMain; with the binary too, should it crash). If it
+// cannot be started, every test that needs it fails (none skips).
 var (
 	binlogDSN  string // root@tcp(127.0.0.1:PORT)/
 	serverErr  error
+	serverOnce sync.Once
 	dbCounter  atomic.Int64
 	liveServer *server
 )
@@ -33,17 +36,9 @@ type server struct {
 }
 
 func TestMain(m *testing.M) {
-	s, err := startServer(true)
-	if err != nil {
-		serverErr = err
-		fmt.Fprintln(os.Stderr, "live tests: no MariaDB with a binary log:", err)
-	} else {
-		liveServer = s
-		binlogDSN = s.dsn
-	}
 	code := m.Run()
-	if s != nil {
-		s.stop()
+	if liveServer != nil {
+		liveServer.stop()
 	}
 	os.Exit(code)
 }
@@ -149,6 +144,12 @@ func (s *server) stop() {
 // needServer fails the test when the throwaway server is not there.
 func needServer(t testing.TB) {
 	t.Helper()
+	serverOnce.Do(func() {
+		liveServer, serverErr = startServer(true)
+		if serverErr == nil {
+			binlogDSN = liveServer.dsn
+		}
+	})
 	if serverErr != nil {
 		t.Fatalf("the throwaway MariaDB with a binary log did not start: %v", serverErr)
 	}

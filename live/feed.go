@@ -356,6 +356,7 @@ type txn struct {
 	changes []Change
 	keys    map[string]*pkSet // table: the primary keys it touched
 	err     error             // a row that could not be decoded
+	errTab  string            // its table
 }
 
 type pkSet struct {
@@ -603,7 +604,7 @@ func (f *Feed) rowsEvent(t *txn, typ byte, body []byte, tables map[uint64]*mappe
 			f.addKey(t, m, img)
 			if m.err != nil {
 				if t.err == nil {
-					t.err = m.err
+					t.err, t.errTab = m.err, m.table
 				}
 				continue
 			}
@@ -617,6 +618,7 @@ func (f *Feed) rowsEvent(t *txn, typ byte, body []byte, tables map[uint64]*mappe
 			s, err := f.schema.BuildStruct(m.table, row)
 			if err != nil {
 				if t.err == nil {
+					t.errTab = m.table
 					t.err = fmt.Errorf("live: %s row of table %q (GTID %v): %w", [2]string{"before", "after"}[k], m.table, t.gtid, err)
 				}
 				continue

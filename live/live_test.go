@@ -525,3 +525,38 @@ func TestChangesEndsOnClose(t *testing.T) {
 		t.Fatalf("got %v, want ErrClosed", err)
 	}
 }
+
+// TestUndecodableRowIsErrorInStream: a row that does not fit its Go field
+// is an error in place of its change, naming the column, and the stream
+// goes on; other tables' subscribers do not see it.
+func TestUndecodableRowIsErrorInStream(t *testing.T) {
+	dsn, db := newDatabase(t, "", "CREATE TABLE tiny (id BIGINT PRIMARY KEY, v INT NOT NULL)", counterDDL)
+	type Tiny struct {
+		ID int64 `sql:",primary"`
+		V  int8
+	}
+	s := counterSchema()
+	s.MustRegisterType("tiny", sqlgen.AutoIncrement, Tiny{})
+	f := openFeed(t, dsn, s)
+	ch := collect(t, f, "tiny")
+	other := collect(t, f, "counter")
+	exec1(t, db, "INSERT INTO tiny VALUES (1, 1000)")
+	exec1(t, db, "INSERT INTO counter VALUES (1, 1, 'x', 0)")
+	exec1(t, db, "INSERT INTO tiny VALUES (2, 100)")
+	got := next(t, ch, 10*time.Second)
+	if got.err == nil || !strings.Contains(got.err.Error(), "tiny") || !strings.Contains(got.err.Error(), "V") {
+		t.Fatalf("want an error naming the table and field, got %+v", got)
+	}
+	got = next(t, ch, 10*time.Second)
+	if got.err != nil || got.c.Table != "tiny" || got.c.After.(*Tiny).V != 100 {
+		t.Fatalf("after the error: %+v", got)
+	}
+	if got := next(t, other, 10*time.Second); got.err != nil || got.c.Table != "counter" {
+		t.Fatalf("the counter subscriber got %+v", got)
+	}
+	select {
+	case got := <-other:
+		t.Fatalf("the counter subscriber got %+v", got)
+	case <-time.After(100 * time.Millisecond):
+	}
+}

@@ -335,7 +335,7 @@ func (f *Feed) deliver(t *txn) {
 				items = append(items, item{c: c})
 			}
 		}
-		if t.err != nil {
+		if t.err != nil && (s.tables == nil || s.tables[t.errTab]) {
 			items = append(items, item{err: t.err})
 		}
 		s.push(items)
@@ -346,24 +346,22 @@ func (f *Feed) deliver(t *txn) {
 		for _, c := range t.changes {
 			f.match(c, seen, &hit)
 		}
-		if t.err != nil {
-			for _, s := range t.keys {
-				if tw := f.watch[s.table]; tw != nil {
-					for w := range tw.scan {
-						if !seen[w] {
-							seen[w] = true
-							hit = append(hit, w)
-						}
-					}
-					for _, m := range tw.byCol {
-						for _, ws := range m {
-							for w := range ws {
-								if !seen[w] {
-									seen[w] = true
-									hit = append(hit, w)
-								}
-							}
-						}
+		if tw := f.watch[t.errTab]; t.err != nil && tw != nil {
+			// A row that could not be decoded: every watcher of its table
+			// re-reads (and sees the read's error, if it has the row).
+			add := func(w *watcher) {
+				if !seen[w] {
+					seen[w] = true
+					hit = append(hit, w)
+				}
+			}
+			for w := range tw.scan {
+				add(w)
+			}
+			for _, m := range tw.byCol {
+				for _, ws := range m {
+					for w := range ws {
+						add(w)
 					}
 				}
 			}

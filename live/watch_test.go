@@ -275,3 +275,42 @@ func TestIndexAgreesWithScan(t *testing.T) {
 		t.Fatalf("watchers left after removal: %v", f.watch)
 	}
 }
+
+type Member struct {
+	Org  int64  `sql:",primary"`
+	User string `sql:",primary"`
+	Role string
+}
+
+// TestWatchCompositeKey: a table with a composite primary key (the
+// visibility read by (org, user) pairs) and a string filter.
+func TestWatchCompositeKey(t *testing.T) {
+	dsn, db := newDatabase(t, "", "CREATE TABLE member (org BIGINT NOT NULL, user VARCHAR(20) NOT NULL, role VARCHAR(10) COLLATE utf8mb4_bin NOT NULL, PRIMARY KEY (org, user))")
+	s := sqlgen.NewSchema()
+	s.MustRegisterType("member", sqlgen.UniqueId, Member{})
+	f := openFeed(t, dsn, s)
+	sdb := sqlgen.NewDB(db, s)
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	ch := make(chan []*Member, 100)
+	go func() {
+		for rows, err := range Watch[Member](ctx, f, sdb, sqlgen.Filter{"role": []string{"admin", "owner"}}) {
+			if err != nil {
+				close(ch)
+				return
+			}
+			ch <- rows
+		}
+	}()
+	if got := next(t, ch, 10*time.Second); len(got) != 0 {
+		t.Fatalf("initial %v", got)
+	}
+	exec1(t, db, "INSERT INTO member VALUES (1, 'ann', 'admin'), (1, 'bob', 'user'), (2, 'ann', 'owner')")
+	if got := next(t, ch, 10*time.Second); len(got) != 2 {
+		t.Fatalf("after insert: %d rows", len(got))
+	}
+	exec1(t, db, "UPDATE member SET role = 'user' WHERE org = 2 AND user = 'ann'")
+	if got := next(t, ch, 10*time.Second); len(got) != 1 || got[0].Org != 1 {
+		t.Fatalf("after update: %+v", got)
+	}
+}

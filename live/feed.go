@@ -11,6 +11,7 @@ import (
 	"strconv"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	vmysql "github.com/dolthub/vitess/go/mysql"
@@ -389,11 +390,22 @@ func (f *Feed) read(ctx context.Context, conn *vmysql.Conn) error {
 			return ctx.Err()
 		}
 	}
+	// The server sends a heartbeat when the log is idle; a connection
+	// silent for several periods is dead (a network that dropped it
+	// without a reset): close it, so the feed reconnects instead of
+	// waiting for ever.
+	var silent atomic.Bool
+	watchdog := time.AfterFunc(4*f.cfg.heartbeat, func() { silent.Store(true); conn.Close() })
+	defer watchdog.Stop()
 	for {
 		ev, err := conn.ReadBinlogEvent()
 		if err != nil {
+			if silent.Load() {
+				return fmt.Errorf("live: no event or heartbeat for %v: %w", 4*f.cfg.heartbeat, err)
+			}
 			return err
 		}
+		watchdog.Reset(4 * f.cfg.heartbeat)
 		if !ev.IsValid() {
 			return fmt.Errorf("live: invalid binlog event")
 		}

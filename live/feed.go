@@ -1,6 +1,7 @@
 package live
 
 import (
+	"bytes"
 	"context"
 	"database/sql"
 	"database/sql/driver"
@@ -452,11 +453,25 @@ func (f *Feed) read(ctx context.Context, conn *vmysql.Conn) error {
 				}
 			}
 		case ev.IsTableMap():
+			// Servers log a table's map again in every transaction: reuse
+			// the mapping while the map is the same.
+			if len(body) >= 6 {
+				var idb [8]byte
+				copy(idb[:6], body[:6])
+				if m, ok := tables[leUint64(idb[:])]; ok && bytes.Equal(m.raw, body) {
+					continue
+				}
+			}
 			tm, err := parseTableMap(body, 8)
 			if err != nil {
 				return fmt.Errorf("live: table map: %w", err)
 			}
-			tables[tm.id] = f.mapTable(tm)
+			if len(tables) > 10000 {
+				clear(tables)
+			}
+			m := f.mapTable(tm)
+			m.raw = append([]byte(nil), body...)
+			tables[tm.id] = m
 		case typ >= 23 && typ <= 25 || typ >= 30 && typ <= 32:
 			if cur == nil {
 				cur = &txn{}
@@ -479,6 +494,7 @@ type mappedTable struct {
 	err     error  // a registered column the live table does not have
 	pkNames []string
 	conv    []func([]byte) []byte // per column: to UTF-8, or nil
+	raw     []byte                // the table map event's body
 }
 
 func (f *Feed) mapTable(tm *tableMap) *mappedTable {
@@ -674,6 +690,9 @@ func (f *Feed) addKey(t *txn, m *mappedTable, img []driver.Value) {
 	for i, p := range m.tm.pk {
 		v := img[p]
 		if b, ok := v.([]byte); ok {
+			if p < len(m.conv) && m.conv[p] != nil {
+				b = m.conv[p](b) // as the utf8mb4 connection sends it
+			}
 			v = string(b) // the event buffer is not ours to keep
 		}
 		tuple[i] = v

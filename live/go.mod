@@ -5,7 +5,7 @@ go 1.25.0
 require (
 	github.com/dolthub/vitess v0.0.0-20250512224608-8fb9c6ea092c
 	github.com/go-sql-driver/mysql v1.10.1
-	github.com/seed-b2691315/sqlgen v0.0.0-00010101000000-000000000000
+	github.com/seed-b2691315/sqlgen v0.0.0
 )
 
 require (

@@ -41,6 +41,8 @@ type config struct {
 	startAt   string
 	retry     time.Duration
 	heartbeat time.Duration
+
+	hookBeforeWait func() // tests: called before each visibility wait
 }
 
 // WithServerID sets the server id the feed registers with; it must differ
@@ -70,6 +72,7 @@ type Feed struct {
 	mariadb bool
 	flavor  string
 	charset map[int]string // collation id: character set
+	vis     *sql.Conn      // the visibility reads' connection (dispatcher only)
 
 	cancel context.CancelFunc
 	wg     sync.WaitGroup // the reader and the dispatcher
@@ -711,6 +714,11 @@ func (f *Feed) addKey(t *txn, m *mappedTable, img []driver.Value) {
 // reads the touched rows with LOCK IN SHARE MODE, which waits for the
 // writer's row locks, released only once its commit is visible.
 func (f *Feed) dispatchLoop(ctx context.Context) {
+	defer func() {
+		if f.vis != nil {
+			f.vis.Close()
+		}
+	}()
 	for {
 		t, ok := <-f.txs
 		if !ok {
@@ -728,6 +736,9 @@ func (f *Feed) dispatchLoop(ctx context.Context) {
 			default:
 				break more
 			}
+		}
+		if f.cfg.hookBeforeWait != nil {
+			f.cfg.hookBeforeWait()
 		}
 		var err error
 		for attempt := 0; attempt < 10; attempt++ {
@@ -780,23 +791,57 @@ func (f *Feed) waitVisible(ctx context.Context, batch []*txn) error {
 	for _, s := range all {
 		for start := 0; start < len(s.tuples); start += 500 {
 			end := min(start+500, len(s.tuples))
-			q, args := lockQuery(s, s.tuples[start:end])
-			rows, err := f.db.QueryContext(ctx, q, args...)
-			var me *mysql.MySQLError
-			if errors.As(err, &me) && (me.Number == 1146 || me.Number == 1049 || me.Number == 1054) {
-				continue // the table (or its key column) is gone: no row to wait for
-			}
-			if err != nil {
-				return fmt.Errorf("%s: %w", q, err)
-			}
-			for rows.Next() {
-			}
-			if err := rows.Close(); err != nil {
+			if err := f.lockRead(ctx, s, s.tuples[start:end]); err != nil {
 				return err
 			}
 		}
 	}
 	return nil
+}
+
+// lockWaitSeconds bounds a visibility read's wait for a row lock. The
+// transaction whose events arrived is committing; once it committed,
+// another transaction may lock the same row and hold it for long: a lock
+// held by anyone else means the logged transaction released it, so it is
+// committed. A wait this long is taken as that case.
+const lockWaitSeconds = 2
+
+// lockRead runs one visibility read on the feed's own connection, whose
+// lock wait timeout is lockWaitSeconds.
+func (f *Feed) lockRead(ctx context.Context, s *pkSet, tuples [][]any) error {
+	if f.vis == nil {
+		c, err := f.db.Conn(ctx)
+		if err != nil {
+			return err
+		}
+		if _, err := c.ExecContext(ctx, fmt.Sprintf("SET SESSION innodb_lock_wait_timeout = %d", lockWaitSeconds)); err != nil {
+			c.Close()
+			return err
+		}
+		f.vis = c
+	}
+	q, args := lockQuery(s, tuples)
+	err := func() error {
+		rows, err := f.vis.QueryContext(ctx, q, args...)
+		if err != nil {
+			return err
+		}
+		for rows.Next() {
+		}
+		return rows.Close()
+	}()
+	var me *mysql.MySQLError
+	switch {
+	case err == nil:
+		return nil
+	case errors.As(err, &me) && (me.Number == 1146 || me.Number == 1049 || me.Number == 1054):
+		return nil // the table (or its key column) is gone: no row to wait for
+	case errors.As(err, &me) && me.Number == 1205:
+		return nil // a lock wait timeout: a later transaction holds the row
+	}
+	f.vis.Close() // a new connection for the next attempt
+	f.vis = nil
+	return fmt.Errorf("%s: %w", q, err)
 }
 
 func quoteIdent(s string) string { return "`" + strings.ReplaceAll(s, "`", "``") + "`" }

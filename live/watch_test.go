@@ -314,3 +314,40 @@ func TestWatchCompositeKey(t *testing.T) {
 		t.Fatalf("after update: %+v", got)
 	}
 }
+
+// TestVisibilityWaitNotHeldByLaterTransaction: a later transaction that
+// locks a row the logged one changed (and stays open) does not stall the
+// feed for the server's lock wait timeout: holding the lock proves the
+// logged transaction committed.
+func TestVisibilityWaitNotHeldByLaterTransaction(t *testing.T) {
+	dsn, db := newDatabase(t, "", counterDDL, "INSERT INTO counter VALUES (1, 1, 'a', 0)")
+	reached, locked := make(chan struct{}), make(chan struct{})
+	var once sync.Once
+	hook := func(c *config) {
+		c.hookBeforeWait = func() {
+			once.Do(func() {
+				close(reached)
+				<-locked
+			})
+		}
+	}
+	f := openFeed(t, dsn, counterSchema(), hook)
+	ch := collect(t, f)
+	exec1(t, db, "UPDATE counter SET n = 1 WHERE id = 1")
+	next(t, reached, 10*time.Second)
+	tx, err := db.Begin()
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer tx.Rollback()
+	if _, err := tx.Exec("UPDATE counter SET n = 2 WHERE id = 1"); err != nil {
+		t.Fatal(err)
+	}
+	close(locked)
+	start := time.Now()
+	got := next(t, ch, 10*time.Second)
+	if got.err != nil || got.c.After.(*Counter).N != 1 {
+		t.Fatalf("got %+v", got)
+	}
+	t.Logf("delivered %v after the later transaction locked the row", time.Since(start).Round(time.Millisecond))
+}

@@ -33,8 +33,9 @@
 //     sessions: servers (MariaDB's group commit, MySQL's too) send a
 //     transaction's events before the commit is visible, so the feed first
 //     reads the rows it touched with LOCK IN SHARE MODE, which waits for
-//     the writer's row locks. A [Watch] result re-read after a change
-//     therefore includes it.
+//     the writer's row locks (for at most 2s: a lock held that long is a
+//     later transaction's, which proves the logged one committed). A
+//     [Watch] result re-read after a change therefore includes it.
 //   - A [Watch] registers before its first read, so a change committed
 //     between that read and the stream triggers a re-read: no result is
 //     stale.

@@ -21,7 +21,8 @@ help:
 	@echo '  make db          ensure a MySQL/MariaDB server answers at $$SQLGEN_TEST_DSN'
 	@echo '                   (starts a throwaway server under /tmp if needed)'
 	@echo '  make vet         gofmt check and go vet'
-	@echo '  make test        db + vet, go test -race (library and examples), then fuzz-short'
+	@echo '  make test        db + vet, go test -race (library, examples, live), then fuzz-short'
+	@echo '                   (live/ starts its own throwaway MariaDB with a binary log)'
 	@echo '  make fuzz-short  run every Fuzz* target for $(FUZZTIME) (FUZZTIME=50000x or 30s)'
 	@echo '  make demo        run the quickstart example (examples/quickstart)'
 	@echo '  make reliability run the reliability tests, rewrite RELIABILITY.md'
@@ -42,6 +43,7 @@ vet:
 test: db vet
 	go test -race -count=1 ./...
 	cd examples && go vet ./... && go test -race -count=1 ./...
+	cd live && go vet ./... && go test -race -count=1 ./...
 	$(MAKE) bench-smoke
 	$(MAKE) fuzz-short
 

@@ -164,7 +164,10 @@ func (db *DB) tryBatch(ctx context.Context, b *batcher, t *table, filter Filter,
 	case <-ctx.Done():
 		return true, nil, fmt.Errorf("sqlgen: batched read of table %q: %w", t.name, ctx.Err())
 	}
-	return true, req.rows, req.err
+	if req.err != nil {
+		return true, nil, withCtxErr(ctx, req.err)
+	}
+	return true, req.rows, nil
 }
 
 func (b *batcher) add(key batchKey, cols []*column, req *batchReq) {

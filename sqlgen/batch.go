@@ -128,7 +128,7 @@ func (db *DB) writeRows(ctx context.Context, rows any, chunkSize int, upsert boo
 	defer func() {
 		if tx != nil {
 			if err != nil {
-				if rbErr := tx.rollback(); rbErr != nil && !errors.Is(rbErr, sql.ErrTxDone) {
+				if rbErr := tx.rollback(); rbErr != nil && !errors.Is(rbErr, sql.ErrTxDone) && ctx.Err() == nil {
 					err = fmt.Errorf("%w (and rolling back: %v)", err, rbErr)
 				}
 			} else if cErr := tx.commit(); cErr != nil {

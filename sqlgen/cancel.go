@@ -190,6 +190,12 @@ const (
 	killAborted        // called off before it was sent
 )
 
+// killWait bounds how long a call whose context ended waits for its KILL
+// to be answered, once its connection can serve no other statement: long
+// enough for a KILL that finds a connection, short enough not to hold the
+// call when the pool has none to spare.
+const killWait = 250 * time.Millisecond
+
 // killer stops one statement on the server when its context ends.
 type killer struct {
 	db    *DB
@@ -201,7 +207,7 @@ type killer struct {
 	mu     sync.Mutex
 	state  int
 	cancel context.CancelFunc // ends the KILL's wait for a connection
-	sent   chan struct{}      // closed when a KILL that was sent is over
+	done   chan struct{}      // closed when fire returns (made by fire or settle, whichever comes first)
 }
 
 // watch arms a KILL QUERY of connection id for when ctx ends. It returns
@@ -216,11 +222,21 @@ func (db *DB) watch(ctx context.Context, table string, id int64) *killer {
 	return k
 }
 
+// doneChan returns k.done, making it if needed. k.mu must be held.
+func (k *killer) doneChan() chan struct{} {
+	if k.done == nil {
+		k.done = make(chan struct{})
+	}
+	return k.done
+}
+
 // fire sends the KILL, on its own goroutine (context.AfterFunc's).
 func (k *killer) fire() {
 	ctx, cancel := context.WithTimeout(context.WithoutCancel(k.ctx), killTimeout)
 	defer cancel()
 	k.mu.Lock()
+	done := k.doneChan()
+	defer close(done)
 	if k.state != killArmed {
 		k.mu.Unlock()
 		return
@@ -238,7 +254,6 @@ func (k *killer) fire() {
 			return
 		}
 		k.state = killSending
-		k.sent = make(chan struct{})
 		k.mu.Unlock()
 		start = time.Now()
 		_, err = conn.ExecContext(ctx, q)
@@ -246,30 +261,64 @@ func (k *killer) fire() {
 	}
 	k.mu.Lock()
 	aborted := k.state == killAborted
-	if !aborted {
-		k.state = killDone
-	}
-	if k.sent != nil {
-		close(k.sent)
-	}
+	k.state = killDone
 	k.mu.Unlock()
 	if !aborted && k.db.observer != nil {
 		k.db.observer(k.ctx, Event{Table: k.table, Op: "kill", SQL: q, Duration: time.Since(start), Rows: -1, Err: err})
 	}
 }
 
-// finish ends the watch once the statement is over, before its
-// connection (conn, when sqlgen knows it) serves another statement: a
-// KILL not yet started is stopped; one under way is waited for, or called
-// off while it still waits for a connection, unless the connection can no
-// longer serve a statement (the driver closed it when the context ended),
-// in which case the KILL can only reach this statement and goes ahead.
-func (k *killer) finish(conn *sql.Conn) {
-	if k == nil || k.stop() {
+// settle ends k's watch once its statement is over (k may be nil), before
+// the statement's connection, conn, serves another statement; pinned says
+// conn was taken from the pool for the statement, and settle returns it.
+//
+// If the connection can still serve a statement, the statement is over on
+// the server too: a KILL not yet started is stopped, one that still waits
+// for a connection of its own is called off, and one on its way is waited
+// for, so that it never reaches a later statement. If the driver has
+// closed the connection (as it does when the context ends mid-statement),
+// the statement may still run on the server, and the KILL, which can only
+// reach it, is sent (also when the context ended before the watch
+// started it): a pinned connection is returned first (a pool of one then
+// has a connection for the KILL), and the call waits up to killWait for
+// the KILL to be answered, so that when it returns the statement no longer
+// runs (a write waiting for a lock will not be applied once the lock is
+// free); past that, the KILL goes on in the background.
+func settle(k *killer, conn *sql.Conn, pinned bool) {
+	if k == nil {
+		if pinned {
+			conn.Close()
+		}
+		return
+	}
+	stopped := k.stop()
+	if stopped && k.ctx.Err() == nil {
+		// The statement ended before its context: nothing to stop.
+		if pinned {
+			conn.Close()
+		}
 		return
 	}
 	usable := connUsable(conn)
+	if stopped {
+		if usable {
+			// The context ended, but after the statement (the driver
+			// did not have to drop the connection).
+			if pinned {
+				conn.Close()
+			}
+			return
+		}
+		// The context ended mid-statement before the watch started
+		// the KILL: send it now.
+		go k.fire()
+	}
+	if pinned && !usable {
+		conn.Close() // dropped by database/sql: the driver closed it
+		pinned = false
+	}
 	k.mu.Lock()
+	done := k.doneChan()
 	if k.state == killArmed && usable {
 		k.state = killAborted
 		cancel := k.cancel
@@ -277,11 +326,20 @@ func (k *killer) finish(conn *sql.Conn) {
 		if cancel != nil {
 			cancel()
 		}
-		return
+	} else {
+		k.mu.Unlock()
+		if usable {
+			<-done // bounded by killTimeout
+		} else {
+			timer := time.NewTimer(killWait)
+			select {
+			case <-done:
+			case <-timer.C:
+			}
+			timer.Stop()
+		}
 	}
-	sent := k.sent
-	k.mu.Unlock()
-	if sent != nil && usable {
-		<-sent
+	if pinned {
+		conn.Close()
 	}
 }

@@ -120,7 +120,7 @@ func (db *DB) execCached(ctx context.Context, query string, args []any) (sql.Res
 func (db *DB) execInTxCancel(ctx context.Context, st *txState, table, query string, args []any) (sql.Result, error) {
 	k := db.watch(ctx, table, st.id)
 	res, err := db.execInTx(ctx, st, query, args)
-	k.finish(st.conn)
+	settle(k, st.conn, false)
 	return res, err
 }
 
@@ -134,8 +134,7 @@ func (db *DB) execPinned(ctx context.Context, table, query string, args []any) (
 	}
 	k := db.watch(ctx, table, id)
 	res, err := conn.ExecContext(ctx, query, args...)
-	k.finish(conn)
-	conn.Close()
+	settle(k, conn, true)
 	if retryUnpinned(ctx, err) {
 		return db.conn.ExecContext(ctx, query, args...)
 	}
@@ -163,7 +162,7 @@ func (db *DB) execOnConn(ctx context.Context, ex execQuerier, table, query strin
 			}
 			k := db.watch(ctx, table, id)
 			res, err := q.ExecContext(ctx, query, args...)
-			k.finish(q)
+			settle(k, q, false)
 			return res, err
 		case *sql.Tx:
 			if st := db.txOf(ctx); st != nil && st.tx == q && st.id > 0 {
@@ -183,15 +182,11 @@ type run struct {
 	pin bool      // on was taken from the pool for this statement: end returns it
 }
 
-// end stops the kill watch (waiting for a KILL already under way, if the
-// connection could still serve another statement) and returns a pinned
-// connection to the pool. Call it once the rows are closed.
+// end ends the kill watch and returns a pinned connection to the pool
+// (see [settle]). Call it once the rows are closed.
 func (r run) end() {
-	if r.k != nil {
-		r.k.finish(r.on)
-	}
-	if r.pin {
-		r.on.Close()
+	if r.k != nil || r.pin {
+		settle(r.k, r.on, r.pin)
 	}
 }
 

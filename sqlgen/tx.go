@@ -199,7 +199,9 @@ func (db *DB) Transact(ctx context.Context, fn func(ctx context.Context) error) 
 	committed := false
 	defer func() {
 		if !committed {
-			if rbErr := st.rollback(); rbErr != nil && !errors.Is(rbErr, sql.ErrTxDone) && err != nil {
+			// When ctx is done, database/sql rolls back by itself: the
+			// rollback's own error says nothing more.
+			if rbErr := st.rollback(); rbErr != nil && !errors.Is(rbErr, sql.ErrTxDone) && err != nil && ctx.Err() == nil {
 				err = fmt.Errorf("%w (and rolling back: %v)", err, rbErr)
 			}
 		}

@@ -113,11 +113,10 @@ func TestWithCtxErr(t *testing.T) {
 	}
 }
 
-// exConn stands for a driver connection: large enough, and holding a
-// pointer, so that the runtime does not batch it with other objects.
+// exConn stands for a driver connection: large enough that the runtime
+// does not batch it with other objects in one allocation.
 type exConn struct {
-	next *exConn
-	buf  [256]byte
+	buf [256]byte
 }
 
 // TestConnIDsForgetsCollected: the server ids of connections that have

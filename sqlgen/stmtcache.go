@@ -252,12 +252,6 @@ func (db *DB) queryRows(ctx context.Context, query string, args []any) (*sql.Row
 	return rows, nil
 }
 
-// execStmt runs a statement that returns no rows where ctx says (see
-// run.go).
-func (db *DB) execStmt(ctx context.Context, query string, args []any) (sql.Result, error) {
-	return db.runExec(ctx, "", query, args)
-}
-
 // queryDirect runs query on the context's transaction or the pool with
 // concrete calls, not through the querier interface, so that args can
 // stay on the caller's stack. It bypasses the statement cache (for

@@ -513,6 +513,7 @@ func TestExecContextErrors(t *testing.T) {
 					t.Fatal(err)
 				}
 			}
+			guarded := db.RefuseFullScans()
 			var next atomic.Int64
 			next.Store(1000)
 			ops := []struct {
@@ -549,6 +550,10 @@ func TestExecContextErrors(t *testing.T) {
 				}},
 				{"Count", func(ctx context.Context) error {
 					_, err := db.Count(ctx, &exItem{}, sqlgen.Filter{"name": "seed"})
+					return err
+				}},
+				{"Query with EXPLAIN (RefuseFullScans)", func(ctx context.Context) error {
+					_, err := sqlgen.Select[exItem](ctx, guarded, sqlgen.Filter{"id": []int64{1, 2}}, nil)
 					return err
 				}},
 				{"batched QueryRow", func(ctx context.Context) error {

@@ -134,7 +134,7 @@ func plainLimit(opts *SelectOptions, rowLimit int) (int, bool) {
 func (db *DB) runSelect(ctx context.Context, t *table, query string, args []any, allowNoIndex bool, each func(p reflect.Value) error) error {
 	if db.refuseFullScans && !allowNoIndex {
 		if err := db.checkIndex(ctx, t, query, args); err != nil {
-			return err
+			return withCtxErr(ctx, err)
 		}
 	}
 	var start time.Time
@@ -326,7 +326,7 @@ func (db *DB) Count(ctx context.Context, model any, filter Filter) (int64, error
 	}
 	if db.refuseFullScans {
 		if err := db.checkIndex(ctx, t, query, args); err != nil {
-			return 0, err
+			return 0, withCtxErr(ctx, err)
 		}
 	}
 	var start time.Time

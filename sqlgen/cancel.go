@@ -27,13 +27,14 @@ import (
 // is not nil) runs on a connection sqlgen takes from the pool for it
 // (sql.DB.Conn), whose server id is read once per physical connection
 // (SELECT CONNECTION_ID()) and remembered. Contexts that cannot end pay
-// nothing. The KILL is armed with context.AfterFunc; when the statement
-// is over, the watch is stopped, and a KILL already under way is waited
-// for (or called off while it still waits for a connection) before the
-// connection can serve another statement, so that it never stops a later
-// statement. Once the driver has closed the connection (as it does when
-// the context ends mid-statement), the KILL can only reach the statement
-// it was meant for and goes ahead on its own.
+// nothing. The KILL is armed with context.AfterFunc and settled when the
+// statement is over (see [settle]): while the connection can still serve
+// a statement, a KILL under way is waited for (or called off while it
+// still waits for a connection) before the connection serves another, so
+// that it never stops a later statement. Once the driver has closed the
+// connection (as it does when the context ends mid-statement), the KILL
+// can only reach the statement it was meant for: it is sent, and the
+// call waits briefly for its answer.
 
 // killTimeout bounds how long a KILL waits for a connection and an answer.
 const killTimeout = 5 * time.Second

@@ -412,3 +412,60 @@ func TestExecServerCancelCostsBackgroundNothing(t *testing.T) {
 	alCheck(t, "QueryRow(context.Background()) with server-side cancellation minus without", b-a, 0, false,
 		"a context that cannot end pays nothing")
 }
+
+// TestExecServerCancelOneConnection: with a pool of one connection, the
+// KILL gets the connection the cancelled statement gave back (the driver
+// closed it): outside a transaction at once, in Transact once the
+// transaction has rolled back. The call does not wait for it longer than
+// a moment.
+func TestExecServerCancelOneConnection(t *testing.T) {
+	t.Parallel()
+	conn := sqlgentest.OpenSchema(t, exSchema())
+	conn.SetMaxOpenConns(1)
+	admin := exAdmin(t)
+	dbName := exDatabase(t, conn)
+	db := sqlgen.NewDB(conn, exSchema())
+	bg := context.Background()
+	if _, err := db.InsertRow(bg, &exItem{ID: 1, Name: "one"}); err != nil {
+		t.Fatal(err)
+	}
+	slow := &sqlgen.SelectOptions{Where: "SLEEP(5) = 0"}
+	for _, tc := range []struct {
+		name string
+		f    func(ctx context.Context) error
+	}{
+		{"Query", func(ctx context.Context) error {
+			_, err := sqlgen.Select[exItem](ctx, db, sqlgen.Filter{"id": 1}, slow)
+			return err
+		}},
+		{"Transact", func(ctx context.Context) error {
+			return db.Transact(ctx, func(ctx context.Context) error {
+				_, err := sqlgen.Select[exItem](ctx, db, sqlgen.Filter{"id": 1}, slow)
+				return err
+			})
+		}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			ctx, cancel := context.WithTimeout(bg, 200*time.Millisecond)
+			defer cancel()
+			start := time.Now()
+			err := tc.f(ctx)
+			took := time.Since(start)
+			if !errors.Is(err, context.DeadlineExceeded) {
+				t.Errorf("error %v, want one that wraps context.DeadlineExceeded", err)
+			}
+			if took > 800*time.Millisecond {
+				t.Errorf("the call took %v with a deadline of 200ms", took)
+			}
+			if d, busy := exWaitIdle(t, admin, dbName, 2*time.Second); d < 0 {
+				t.Errorf("the statement still runs on the server 2 s after the call: %+v", busy)
+				exKillBusy(t, admin, dbName)
+			} else {
+				t.Logf("the call returned after %v; the statement left the server %v later", took.Round(time.Millisecond), d.Round(time.Millisecond))
+			}
+			if _, err := sqlgen.Get[exItem](bg, db, sqlgen.Filter{"id": 1}, nil); err != nil {
+				t.Errorf("the pool does not serve the next call: %v", err)
+			}
+		})
+	}
+}

@@ -165,16 +165,16 @@ func (db *DB) writeRows(ctx context.Context, rows any, chunkSize int, upsert boo
 	// context's transaction or the pool).
 	var ex execQuerier
 	var conn *sql.Conn // pinned for a one-statement batch that needs ids
-	var tx *sql.Tx     // the batch's own transaction, if it has one
+	var tx *txState    // the batch's own transaction, if it has one
 	// Named result err is what the deferred function must see: no := for
 	// err below, or it would look at a shadow and commit a failed batch.
 	defer func() {
 		if tx != nil {
 			if err != nil {
-				if rbErr := tx.Rollback(); rbErr != nil && !errors.Is(rbErr, sql.ErrTxDone) {
+				if rbErr := tx.rollback(); rbErr != nil && !errors.Is(rbErr, sql.ErrTxDone) && ctx.Err() == nil {
 					err = fmt.Errorf("%w (and rolling back: %v)", err, rbErr)
 				}
-			} else if cErr := tx.Commit(); cErr != nil {
+			} else if cErr := tx.commit(); cErr != nil {
 				err = fmt.Errorf("sqlgen: %s into table %q: commit: %w", method, t.name, cErr)
 			}
 		}
@@ -185,6 +185,7 @@ func (db *DB) writeRows(ctx context.Context, rows any, chunkSize int, upsert boo
 			}
 			conn.Close()
 		}
+		err = withCtxErr(ctx, err) // when ctx is done, whatever failed first
 	}()
 	callerTx := db.HasTx(ctx)
 	// An upsert under a limit is guarded, and one whose row collided with
@@ -194,21 +195,17 @@ func (db *DB) writeRows(ctx context.Context, rows any, chunkSize int, upsert boo
 	// begin opens the batch's own transaction: a batch of several
 	// statements is all or nothing only inside one.
 	begin := func() error {
-		if conn != nil {
-			var bErr error
-			if tx, bErr = conn.BeginTx(ctx, nil); bErr != nil {
-				return fmt.Errorf("sqlgen: %s into table %q: begin: %w", method, t.name, bErr)
-			}
-			ex = tx
-			return nil
-		}
+		// On conn when one is pinned (the ids need the session's
+		// auto_increment_increment), else on a connection held for the
+		// batch (so that its statements can be stopped on the server).
 		// Through the context, as a caller's transaction would be: the
-		// statements then go through db.exec (and its statement cache).
-		txCtx, txx, bErr := db.WithTx(ctx)
+		// statements then go through db.exec (and its statement cache,
+		// prepared on the transaction).
+		txCtx, st, bErr := db.beginTx(ctx, conn, true)
 		if bErr != nil {
-			return bErr
+			return fmt.Errorf("sqlgen: %s into table %q: %w", method, t.name, bErr)
 		}
-		ctx, tx = txCtx, txx
+		ctx, tx, ex = txCtx, st, nil
 		return nil
 	}
 	switch {
@@ -239,7 +236,7 @@ func (db *DB) writeRows(ctx context.Context, rows any, chunkSize int, upsert boo
 	if skip != nil && n > 1 {
 		const q = "SELECT @@SESSION.auto_increment_increment"
 		start := time.Now()
-		err = db.on(ctx, ex).QueryRowContext(ctx, q).Scan(&step)
+		err = db.lookup(ctx, ex, q, &step)
 		if db.observer != nil {
 			db.observe(ctx, t, "query", q, 0, start, 1, err)
 		}

@@ -195,7 +195,10 @@ func (db *DB) tryBatch(ctx context.Context, b *batcher, t *table, filter Filter,
 	if req.alone {
 		return false, nil, nil
 	}
-	return true, req.rows, req.err
+	if req.err != nil {
+		return true, nil, withCtxErr(ctx, req.err)
+	}
+	return true, req.rows, nil
 }
 
 func (b *batcher) add(key batchKey, cols []*column, req *batchReq) {

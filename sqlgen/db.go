@@ -22,6 +22,8 @@ type DB struct {
 	refuseFullScans bool
 	stmts           *stmtCache
 	dialect         *dialect
+	noServerCancel  bool // WithoutServerCancel
+	serverCancel    bool // stop statements on the server when their context ends (see cancel.go)
 }
 
 // smallArgs is how many arguments of a one-row write fit a buffer on the
@@ -37,6 +39,7 @@ func NewDB(conn *sql.DB, schema *Schema, opts ...Option) *DB {
 	for _, o := range opts {
 		o(db)
 	}
+	db.serverCancel = !db.noServerCancel && isMySQL(conn)
 	return db
 }
 
@@ -46,13 +49,15 @@ func (db *DB) Conn() *sql.DB { return db.conn }
 // Schema returns the schema the DB was made with.
 func (db *DB) Schema() *Schema { return db.schema }
 
-// exec runs a write statement of t, reporting it to the observer.
+// exec runs a write statement of t where ctx says (the context's
+// transaction, the statement cache or the pool: see run.go), reporting it
+// to the observer.
 func (db *DB) exec(ctx context.Context, t *table, op, query string, args []any) (sql.Result, error) {
 	var start time.Time
 	if db.observer != nil {
 		start = time.Now()
 	}
-	res, err := db.execStmt(ctx, query, args)
+	res, err := db.runExec(ctx, t.name, query, args)
 	return db.execDone(ctx, t, op, query, len(args), start, res, err)
 }
 
@@ -62,14 +67,15 @@ func (db *DB) execOn(ctx context.Context, ex execQuerier, t *table, op, query st
 	if db.observer != nil {
 		start = time.Now()
 	}
-	res, err := ex.ExecContext(ctx, query, args...)
+	res, err := db.execOnConn(ctx, ex, t.name, query, args)
 	return db.execDone(ctx, t, op, query, len(args), start, res, err)
 }
 
-// execDone wraps the error of a statement and reports it to the observer.
+// execDone wraps the error of a statement (with the context's error too
+// when ctx is done: see [withCtxErr]) and reports it to the observer.
 func (db *DB) execDone(ctx context.Context, t *table, op, query string, nargs int, start time.Time, res sql.Result, err error) (sql.Result, error) {
 	if err != nil {
-		err = fmt.Errorf("sqlgen: %s on table %q: %w", op, t.name, err)
+		err = fmt.Errorf("sqlgen: %s on table %q: %w", op, t.name, withCtxErr(ctx, err))
 		db.connFailed(ctx, err)
 	}
 	if db.observer != nil {

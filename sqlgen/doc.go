@@ -108,7 +108,17 @@
 // caller commits or rolls back. [DB.WithExistingTx] attaches a transaction
 // the caller began. [DB.Transact] commits or rolls back around a function,
 // and [DB.TransactWithRetry] runs it again after a deadlock or lock wait
-// timeout ([IsRetryable]).
+// timeout ([IsRetryable]). A context carries at most one transaction per
+// *sql.DB: DBs on other *sql.DBs neither see nor use it.
+//
+// # Contexts and cancellation
+//
+// When the context of a call is done, its error wraps ctx.Err(), whatever
+// failed first. When a context ends while the server runs a statement,
+// the DB stops the statement on the server with KILL QUERY (go-sql-driver/mysql
+// only drops the connection, and the server would run the statement to
+// its end); [WithoutServerCancel] turns that off. Contexts that cannot end
+// pay nothing for it.
 //
 // # Testing
 //

@@ -9,7 +9,7 @@ import (
 // Event describes one statement the DB ran, for an [Observer].
 type Event struct {
 	Table    string        // the table the statement is about
-	Op       string        // "query", "count", "explain", "insert", "upsert", "update", "delete", "batch"
+	Op       string        // "query", "count", "explain", "insert", "upsert", "update", "delete", "batch insert", "batch upsert", "kill"
 	SQL      string        // the statement text, with ? placeholders
 	Args     int           // the number of bound arguments
 	Duration time.Duration // from sending the statement to reading its last row
@@ -19,9 +19,14 @@ type Event struct {
 
 // Observer is called once for every statement a DB runs, after it ends, on
 // the goroutine that ran it. It must be safe for concurrent use and quick.
-// The BEGIN, COMMIT and ROLLBACK of transactions go through database/sql's
-// *sql.Tx and are not reported; neither are the prepares of
-// [WithStmtCache].
+// The KILL QUERY that stops a statement whose context ended (see
+// [WithoutServerCancel]) is reported with Op "kill" and the table of the
+// statement it stops, from the goroutine that sent it, with the ended
+// context. The BEGIN, COMMIT and ROLLBACK of transactions go through
+// database/sql's *sql.Tx and are not reported; neither are the prepares of
+// [WithStmtCache], the server look-ups (VERSION(), @@max_allowed_packet)
+// nor the SELECT CONNECTION_ID() read once per connection for server-side
+// cancellation.
 type Observer func(ctx context.Context, e Event)
 
 // WithObserver calls o for every statement. A DB without an observer pays

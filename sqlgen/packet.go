@@ -131,7 +131,7 @@ func (db *DB) maxPacket(ctx context.Context, q execQuerier) (int64, error) {
 		return n, nil
 	}
 	var n int64
-	if err := q.QueryRowContext(ctx, maxPacketQuery).Scan(&n); err != nil {
+	if err := db.lookup(ctx, q, maxPacketQuery, &n); err != nil {
 		return 0, fmt.Errorf("sqlgen: reading max_allowed_packet: %w", err)
 	}
 	db.dialect.maxPacket.Store(n)

@@ -243,7 +243,7 @@ func plainLimit(opts *SelectOptions, rowLimit int) (int, bool) {
 func (db *DB) runSelect(ctx context.Context, t *table, query string, args []any, allowNoIndex bool, each func(p reflect.Value) error) error {
 	if db.refuseFullScans && !allowNoIndex {
 		if err := db.checkIndex(ctx, t, query, args); err != nil {
-			return err
+			return withCtxErr(ctx, err)
 		}
 	}
 	var start time.Time
@@ -257,12 +257,14 @@ func (db *DB) runSelect(ctx context.Context, t *table, query string, args []any,
 	return err
 }
 
-// scanAll runs query and scans every row with the table's pooled scanners.
+// scanAll runs query where ctx says (see run.go) and scans every row
+// with the table's pooled scanners.
 func (db *DB) scanAll(ctx context.Context, t *table, query string, args []any, each func(p reflect.Value) error) (int64, error) {
-	rows, err := db.queryRows(ctx, query, args)
+	rows, r, err := db.query(ctx, t.name, query, args)
 	if err != nil {
-		return 0, fmt.Errorf("sqlgen: querying table %q: %w", t.name, err)
+		return 0, fmt.Errorf("sqlgen: querying table %q: %w", t.name, withCtxErr(ctx, err))
 	}
+	defer r.end() // after the rows are closed: last of the deferred calls
 	set := t.getScanners()
 	defer t.putScanners(set)
 	var n int64
@@ -282,7 +284,7 @@ func (db *DB) scanAll(ctx context.Context, t *table, query string, args []any, e
 	// them on the last row, on an error and when the context ends), so no
 	// Close here; a deferred one costs a lock on every read.
 	if err := rows.Err(); err != nil {
-		return n, fmt.Errorf("sqlgen: querying table %q: %w", t.name, err)
+		return n, fmt.Errorf("sqlgen: querying table %q: %w", t.name, withCtxErr(ctx, err))
 	}
 	return n, nil
 }
@@ -436,7 +438,7 @@ func (db *DB) Count(ctx context.Context, model any, filter Filter) (int64, error
 	}
 	if db.refuseFullScans {
 		if err := db.checkIndex(ctx, t, query, args); err != nil {
-			return 0, err
+			return 0, withCtxErr(ctx, err)
 		}
 	}
 	var start time.Time
@@ -444,7 +446,7 @@ func (db *DB) Count(ctx context.Context, model any, filter Filter) (int64, error
 		start = time.Now()
 	}
 	var n int64
-	err = db.scanCount(ctx, query, args, &n)
+	err = db.scanCountOf(ctx, t, query, args, &n)
 	if err != nil {
 		err = fmt.Errorf("sqlgen: counting table %q: %w", t.name, err)
 		db.connFailed(ctx, err)
@@ -457,10 +459,27 @@ func (db *DB) Count(ctx context.Context, model any, filter Filter) (int64, error
 
 // scanCount reads the single integer a COUNT(*) returns.
 func (db *DB) scanCount(ctx context.Context, query string, args []any, n *int64) error {
-	rows, err := db.queryRows(ctx, query, args)
-	if err != nil {
-		return err
+	return db.scanCountOf(ctx, nil, query, args, n)
+}
+
+// scanCountOf is scanCount of a statement about table t (nil if unknown),
+// which the observer's report of a KILL names. Its errors wrap the
+// context's error when ctx is done.
+func (db *DB) scanCountOf(ctx context.Context, t *table, query string, args []any, n *int64) error {
+	name := ""
+	if t != nil {
+		name = t.name
 	}
+	rows, r, err := db.query(ctx, name, query, args)
+	if err != nil {
+		return withCtxErr(ctx, err)
+	}
+	err = readCount(rows, n)
+	r.end()
+	return withCtxErr(ctx, err)
+}
+
+func readCount(rows *sql.Rows, n *int64) error {
 	defer rows.Close()
 	if !rows.Next() {
 		if err := rows.Err(); err != nil {

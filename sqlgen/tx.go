@@ -3,16 +3,15 @@ package sqlgen
 import (
 	"context"
 	"database/sql"
+	"database/sql/driver"
 	"errors"
 	"fmt"
 	"math/rand/v2"
+	"sync"
 	"time"
 
 	"github.com/go-sql-driver/mysql"
 )
-
-// txKey is the context key of the transaction a context carries.
-type txKey struct{}
 
 // querier is what *sql.DB and *sql.Tx have in common that DB uses.
 type querier interface {
@@ -36,31 +35,130 @@ func (db *DB) on(ctx context.Context, q execQuerier) execQuerier {
 	return db.querier(ctx)
 }
 
-// querier returns the transaction carried by ctx, or the pool.
+// querier returns the transaction ctx carries for the DB's *sql.DB, or the
+// pool.
 func (db *DB) querier(ctx context.Context) querier {
-	if tx, ok := ctx.Value(txKey{}).(*sql.Tx); ok {
-		return tx
+	if st := db.txOf(ctx); st != nil {
+		return st.tx
 	}
 	return db.conn
 }
 
+// txState is the transaction a context carries for one *sql.DB.
+type txState struct {
+	tx *sql.Tx
+	// conn is the connection the transaction runs on when sqlgen began
+	// it on a connection of its own choosing (Transact, the batch of
+	// InsertRows), nil otherwise; own says sqlgen took it from the pool
+	// for the transaction and returns it when the transaction ends.
+	conn *sql.Conn
+	own  bool
+	// id is conn's server id, for server-side cancellation; 0 when it
+	// is off or unknown.
+	id int64
+
+	// The statements of [WithStmtCache] prepared on the transaction,
+	// by SQL text (closed by database/sql when it ends).
+	mu    sync.Mutex
+	stmts map[string]*sql.Stmt
+}
+
+// commit commits the transaction and returns its connection to the pool
+// if sqlgen took one for it.
+func (st *txState) commit() error {
+	err := st.tx.Commit()
+	st.release()
+	return err
+}
+
+// rollback rolls the transaction back and returns its connection to the
+// pool if sqlgen took one for it.
+func (st *txState) rollback() error {
+	err := st.tx.Rollback()
+	st.release()
+	return err
+}
+
+func (st *txState) release() {
+	if st.own {
+		st.conn.Close() // ErrConnDone if database/sql already dropped it
+	}
+}
+
+// beginTx begins a transaction and returns a context that carries it for
+// the DB's *sql.DB. It runs on conn when conn is not nil; otherwise, when
+// pin is set and server-side cancellation is on, on a connection taken
+// from the pool for it (returned by commit or rollback), so that its
+// statements can be stopped on the server; otherwise on the pool's choice.
+func (db *DB) beginTx(ctx context.Context, conn *sql.Conn, pin bool) (context.Context, *txState, error) {
+	st := &txState{conn: conn}
+	if conn == nil && pin && db.serverCancel {
+		c, err := db.conn.Conn(ctx)
+		if err != nil {
+			return nil, nil, fmt.Errorf("sqlgen: beginning a transaction: %w", withCtxErr(ctx, err))
+		}
+		st.conn, st.own = c, true
+	}
+	if st.conn != nil && db.serverCancel {
+		id, err := connID(ctx, st.conn)
+		if err != nil && ctx.Err() != nil {
+			st.release()
+			return nil, nil, fmt.Errorf("sqlgen: beginning a transaction: %w", withCtxErr(ctx, err))
+		}
+		st.id = max(id, 0) // 0 when it cannot be read: no server-side cancellation
+	}
+	var err error
+	if st.conn != nil {
+		st.tx, err = st.conn.BeginTx(ctx, nil)
+		if err != nil && st.own && errors.Is(err, driver.ErrBadConn) && ctx.Err() == nil {
+			// A pinned connection gets no second chance from the pool:
+			// begin on the pool's choice instead.
+			st.release()
+			st.conn, st.own, st.id = nil, false, 0
+		}
+	}
+	if st.conn == nil {
+		st.tx, err = db.conn.BeginTx(ctx, nil)
+	}
+	if err != nil {
+		st.release()
+		return nil, nil, fmt.Errorf("sqlgen: beginning a transaction: %w", withCtxErr(ctx, err))
+	}
+	return context.WithValue(ctx, txKey{db.conn}, st), st, nil
+}
+
 // WithTx begins a transaction and returns a context that carries it: every
 // DB method called with that context runs inside it. The caller commits or
-// rolls back the returned *sql.Tx. A context that already carries a
-// transaction is refused with [ErrTxInProgress].
+// rolls back the returned *sql.Tx.
+//
+// A context carries at most one transaction per *sql.DB: WithTx on a
+// context that already carries one for this DB's *sql.DB is refused with
+// [ErrTxInProgress]. A transaction of another *sql.DB in the context is
+// ignored by this DB (and this one by a DB of the other), so DBs on two
+// databases can each have a transaction in the same context. Copies of a
+// DB (such as [DB.WithShardLimit]'s) and DBs made with [NewDB] on the same
+// *sql.DB share the transaction.
+//
+// Statements in a WithTx transaction are not stopped on the server when
+// their context ends (see [WithoutServerCancel]); [DB.Transact] stops them.
 func (db *DB) WithTx(ctx context.Context) (context.Context, *sql.Tx, error) {
 	if db.HasTx(ctx) {
 		return nil, nil, fmt.Errorf("sqlgen: WithTx: %w", ErrTxInProgress)
 	}
-	tx, err := db.conn.BeginTx(ctx, nil)
+	txCtx, st, err := db.beginTx(ctx, nil, false)
 	if err != nil {
-		return nil, nil, fmt.Errorf("sqlgen: beginning a transaction: %w", err)
+		return nil, nil, err
 	}
-	return context.WithValue(ctx, txKey{}, tx), tx, nil
+	return txCtx, st.tx, nil
 }
 
 // WithExistingTx returns a context that carries tx, a transaction the
-// caller began, so that DB methods run inside it.
+// caller began, so that the DB's methods run inside it. tx must come from
+// the DB's own *sql.DB ([DB.Conn]): database/sql gives no way to check, and
+// the statements of a transaction of another *sql.DB would run in that
+// other database. A context that already carries a transaction for this
+// DB's *sql.DB is refused with [ErrTxInProgress]. As with [DB.WithTx], its
+// statements are not stopped on the server when their context ends.
 func (db *DB) WithExistingTx(ctx context.Context, tx *sql.Tx) (context.Context, error) {
 	if tx == nil {
 		return nil, fmt.Errorf("sqlgen: WithExistingTx: nil transaction: %w", ErrInvalidArgument)
@@ -68,37 +166,52 @@ func (db *DB) WithExistingTx(ctx context.Context, tx *sql.Tx) (context.Context, 
 	if db.HasTx(ctx) {
 		return nil, fmt.Errorf("sqlgen: WithExistingTx: %w", ErrTxInProgress)
 	}
-	return context.WithValue(ctx, txKey{}, tx), nil
+	return context.WithValue(ctx, txKey{db.conn}, &txState{tx: tx}), nil
 }
 
-// HasTx reports whether ctx carries a transaction.
+// HasTx reports whether ctx carries a transaction for the DB's *sql.DB
+// (one begun by this DB, a copy of it, or another DB on the same
+// *sql.DB).
 func (db *DB) HasTx(ctx context.Context) bool {
-	_, ok := ctx.Value(txKey{}).(*sql.Tx)
-	return ok
+	return db.txOf(ctx) != nil
 }
 
 // Transact runs fn in a transaction: it begins one, calls fn with a
 // context that carries it, and commits if fn returns nil. If fn returns an
 // error or panics, the transaction is rolled back (and the panic goes on).
-// A context that already carries a transaction is refused with
-// [ErrTxInProgress], since a nested commit would not mean what it says.
+// A context that already carries a transaction for the DB's *sql.DB is
+// refused with [ErrTxInProgress], since a nested commit would not mean
+// what it says.
+//
+// The transaction runs on a connection Transact holds, so that a statement
+// of fn whose context ends is stopped on the server (see
+// [WithoutServerCancel]). When ctx is done, the error returned wraps
+// ctx.Err() (errors.Is(err, context.DeadlineExceeded) or
+// context.Canceled), whatever failed first.
 func (db *DB) Transact(ctx context.Context, fn func(ctx context.Context) error) (err error) {
-	txCtx, tx, err := db.WithTx(ctx)
+	if db.HasTx(ctx) {
+		return fmt.Errorf("sqlgen: Transact: %w", ErrTxInProgress)
+	}
+	txCtx, st, err := db.beginTx(ctx, nil, true)
 	if err != nil {
 		return err
 	}
 	committed := false
 	defer func() {
 		if !committed {
-			if rbErr := tx.Rollback(); rbErr != nil && !errors.Is(rbErr, sql.ErrTxDone) && err != nil {
+			// When ctx is done, database/sql rolls back by itself: the
+			// rollback's own error says nothing more.
+			if rbErr := st.rollback(); rbErr != nil && !errors.Is(rbErr, sql.ErrTxDone) && err != nil && ctx.Err() == nil {
 				err = fmt.Errorf("%w (and rolling back: %v)", err, rbErr)
 			}
 		}
+		err = withCtxErr(ctx, err)
 	}()
 	if err = fn(txCtx); err != nil {
 		return err
 	}
-	if err = tx.Commit(); err != nil {
+	if err = st.commit(); err != nil {
+		committed = true // the connection is released; a rollback has nothing left to do
 		return fmt.Errorf("sqlgen: commit: %w", err)
 	}
 	committed = true

@@ -396,10 +396,12 @@ func (t *table) rowValues(args []any, sv reflect.Value, cols []*column, skip *co
 	return args, nil
 }
 
-// selectList is the SELECT list of the columns. A float32 field is read
-// as CAST(`col` AS DOUBLE): the text protocol (a read without arguments,
-// or any read with interpolateParams=true) sends a FLOAT with 6
-// significant digits, a DOUBLE exactly.
+// selectList is the SELECT list of the columns. A float32 or float64
+// field is read as CAST(`col` AS DOUBLE): the text protocol (a read
+// without arguments, or any read with interpolateParams=true) sends a
+// FLOAT column with 6 significant digits and a DOUBLE exactly, while the
+// binary protocol sends a FLOAT's exact bits; read as a DOUBLE, a FLOAT
+// column gives the same float64 whatever the protocol.
 //
 // A time field (time.Time, a named time type, sql.NullTime,
 // sql.Null[time.Time], pointers to them) is read as CAST(`col` AS CHAR):
@@ -414,7 +416,7 @@ func selectList(cols []*column) string {
 		if i > 0 {
 			b.WriteByte(',')
 		}
-		if c.desc.Kind == reflect.Float32 && c.desc.Conversion() == "float" {
+		if (c.desc.Kind == reflect.Float32 || c.desc.Kind == reflect.Float64) && c.desc.Conversion() == "float" {
 			b.WriteString("CAST(" + c.quoted + " AS DOUBLE)")
 			continue
 		}

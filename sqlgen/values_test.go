@@ -456,3 +456,70 @@ func TestTimeWithLocDSN(t *testing.T) {
 		}
 	}
 }
+
+// A FLOAT column read into a float64 (or float32) field gives the same
+// value whichever protocol carries it: the binary protocol sends a FLOAT's
+// exact bits, the text protocol (a read without arguments, or
+// interpolateParams=true) only 6 significant digits unless the column is
+// read as a DOUBLE.
+func TestFloatColumnSameOnEveryProtocol(t *testing.T) {
+	t.Parallel()
+	type reading struct {
+		ID  int64 `sql:",primary"`
+		F64 float64
+		F32 float32
+		D   float64
+	}
+	vals := []float32{1.1754943508222875e-38, 0.1, 1.0 / 3, 16777217, -3.4028235e38, 1e-45}
+	for _, ip := range []string{"false", "true"} {
+		conn := sqlgentest.Open(t, []string{"CREATE TABLE readings (id BIGINT PRIMARY KEY, f64 FLOAT NOT NULL, f32 FLOAT NOT NULL, d DOUBLE NOT NULL)"},
+			sqlgentest.Params("interpolateParams", ip))
+		s := sqlgen.NewSchema()
+		s.MustRegisterType("readings", sqlgen.UniqueId, reading{})
+		ctx := context.Background()
+		for _, db := range []*sqlgen.DB{sqlgen.NewDB(conn, s), sqlgen.NewDB(conn, s, sqlgen.WithStmtCache(8))} {
+			if _, err := conn.Exec("DELETE FROM readings"); err != nil {
+				t.Fatal(err)
+			}
+			for i, v := range vals {
+				row := &reading{ID: int64(i), F64: float64(v), F32: v, D: float64(v)}
+				if _, err := db.InsertRow(ctx, row); err != nil {
+					t.Fatal(err)
+				}
+			}
+			check := func(how string, rows []*reading) {
+				t.Helper()
+				if len(rows) != len(vals) {
+					t.Fatalf("interpolateParams=%s, %s: %d rows, want %d", ip, how, len(rows), len(vals))
+				}
+				for _, r := range rows {
+					v := vals[r.ID]
+					if r.F64 != float64(v) || r.F32 != v || r.D != float64(v) {
+						t.Errorf("interpolateParams=%s, %s: row %d read %v/%v/%v, want %v", ip, how, r.ID, r.F64, r.F32, r.D, v)
+					}
+				}
+			}
+			var all []*reading // no arguments: the text protocol
+			if err := db.Query(ctx, &all, nil, nil); err != nil {
+				t.Fatal(err)
+			}
+			check("read without arguments", all)
+			var some []*reading // arguments: binary unless interpolated
+			if err := db.Query(ctx, &some, nil, &sqlgen.SelectOptions{Where: "`id` >= ?", Values: []any{0}}); err != nil {
+				t.Fatal(err)
+			}
+			check("read with arguments", some)
+			// Written back as read, the stored value does not move.
+			for _, r := range all {
+				if err := db.UpdateRow(ctx, r); err != nil {
+					t.Fatal(err)
+				}
+			}
+			var again []*reading
+			if err := db.Query(ctx, &again, nil, nil); err != nil {
+				t.Fatal(err)
+			}
+			check("read after writing back", again)
+		}
+	}
+}

@@ -37,7 +37,9 @@ func TestExportedAPIHasNoPlumbing(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		text := func(n ast.Node) string { return string(src[fset.Position(n.Pos()).Offset:fset.Position(n.End()).Offset]) }
+		text := func(n ast.Node) string {
+			return string(src[fset.Position(n.Pos()).Offset:fset.Position(n.End()).Offset])
+		}
 		bad := func(what string, n ast.Node) {
 			if s := text(n); strings.Contains(s, "unsafe.") || strings.Contains(s, "uintptr") {
 				t.Errorf("%s: exported %s %s", fset.Position(n.Pos()), what, s)

@@ -503,10 +503,7 @@ func invalidUTF8(v reflect.Value, depth int) (string, bool) {
 	}
 	t := v.Type()
 	if t.Kind() == reflect.Pointer || t.Kind() == reflect.Interface {
-		if v.IsNil() {
-			return "", false
-		}
-		if t.Kind() == reflect.Pointer && t.Implements(jsonMarshalerType) {
+		if v.IsNil() || t.Kind() == reflect.Pointer && t.Implements(jsonMarshalerType) {
 			return "", false
 		}
 		return invalidUTF8(v.Elem(), depth+1)
@@ -526,25 +523,9 @@ func invalidUTF8(v reflect.Value, depth int) (string, bool) {
 			return "a string", true
 		}
 	case reflect.Struct:
-		for i := 0; i < t.NumField(); i++ {
-			f := t.Field(i)
-			if !f.IsExported() && !f.Anonymous || f.Tag.Get("json") == "-" {
-				continue
-			}
-			if where, bad := invalidUTF8(v.Field(i), depth+1); bad {
-				return "field " + f.Name + ": " + where, true
-			}
-		}
+		return invalidUTF8Struct(v, depth)
 	case reflect.Map:
-		it := v.MapRange()
-		for it.Next() {
-			if where, bad := invalidUTF8(it.Key(), depth+1); bad {
-				return "a map key: " + where, true
-			}
-			if where, bad := invalidUTF8(it.Value(), depth+1); bad {
-				return "a map value: " + where, true
-			}
-		}
+		return invalidUTF8Map(v, depth)
 	case reflect.Slice, reflect.Array:
 		if t.Elem().Kind() == reflect.Uint8 {
 			return "", false // base64
@@ -553,6 +534,36 @@ func invalidUTF8(v reflect.Value, depth int) (string, bool) {
 			if where, bad := invalidUTF8(v.Index(i), depth+1); bad {
 				return where, true
 			}
+		}
+	}
+	return "", false
+}
+
+// invalidUTF8Struct is invalidUTF8 of the fields of struct v that
+// encoding/json writes.
+func invalidUTF8Struct(v reflect.Value, depth int) (string, bool) {
+	t := v.Type()
+	for i := 0; i < t.NumField(); i++ {
+		f := t.Field(i)
+		if !f.IsExported() && !f.Anonymous || f.Tag.Get("json") == "-" {
+			continue
+		}
+		if where, bad := invalidUTF8(v.Field(i), depth+1); bad {
+			return "field " + f.Name + ": " + where, true
+		}
+	}
+	return "", false
+}
+
+// invalidUTF8Map is invalidUTF8 of the keys and values of map v.
+func invalidUTF8Map(v reflect.Value, depth int) (string, bool) {
+	it := v.MapRange()
+	for it.Next() {
+		if where, bad := invalidUTF8(it.Key(), depth+1); bad {
+			return "a map key: " + where, true
+		}
+		if where, bad := invalidUTF8(it.Value(), depth+1); bad {
+			return "a map value: " + where, true
 		}
 	}
 	return "", false

@@ -84,6 +84,7 @@ type Descriptor struct {
 	timeText             bool         // a Scanner of time.Time that needs DATETIME text parsed first
 	direct               bool         // see rowscan.DirectValue
 	nullable             bool         // see Nullable
+	nullZero             bool         // NULL reads as the field's zero value
 	scalarSlice          bool         // see isScalarSlice
 	ofInt, ofString      bool         // ValueOf may return an int64 or string as it is
 	// useNumber: a JSON type that holds interface values somewhere, whose
@@ -145,6 +146,7 @@ func NewDescriptor(t reflect.Type, o Options) (*Descriptor, error) {
 	d.timeText = conv == ConvSQL && holdsTime(d.typ)
 	d.nullable = d.ptr || d.tag.ImplicitNull || conv == ConvSQL || conv == ConvBytes ||
 		conv == ConvJSON && (d.kind == reflect.Map || d.kind == reflect.Slice || d.kind == reflect.Pointer || d.kind == reflect.Interface)
+	d.nullZero = d.ptr || d.tag.ImplicitNull || conv == ConvJSON || conv == ConvBytes
 	d.scalarSlice = d.kind == reflect.Slice && (conv == ConvBytes || conv == ConvJSON || conv == ConvSQL || conv == ConvBinary || conv == ConvProto || conv == ConvText)
 	d.ofInt = !d.tag.ImplicitNull && conv == ConvInt
 	d.ofString = !d.tag.ImplicitNull && conv == ConvString

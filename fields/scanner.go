@@ -94,7 +94,7 @@ func (s *Scanner) Scan(src any) error {
 // scanNull stores SQL NULL in v, the field.
 func (d *Descriptor) scanNull(v reflect.Value) error {
 	switch {
-	case d.ptr, d.tag.ImplicitNull, d.conv == ConvJSON, d.conv == ConvBytes:
+	case d.nullZero:
 		v.SetZero()
 		return nil
 	case d.conv == ConvSQL:

@@ -192,14 +192,12 @@ func (d *Descriptor) setFuncs() {
 	if d.direct {
 		// Not addressable (a field of a struct copy in an interface): the
 		// interface points at the field's memory, without an allocation.
-		switch d.conv {
-		case ConvFloat:
-			d.valueFn = valueDirectFloat
-		case ConvBytes:
-			d.valueFn = valueDirectBytes
-		default:
-			d.valueFn = valueDirect(d.valueFn)
-		}
+		d.valueFn = map[Conversion]func(*Descriptor, reflect.Value) (driver.Value, error){
+			ConvString: valueDirectString,
+			ConvInt:    valueDirectInt,
+			ConvFloat:  valueDirectFloat,
+			ConvBytes:  valueDirectBytes,
+		}[d.conv]
 	}
 	if !d.ptr && !d.tag.ImplicitNull {
 		d.fastFn = fastScanner(d.conv, d.kind)

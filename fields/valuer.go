@@ -63,17 +63,23 @@ func (d *Descriptor) value(v reflect.Value) (driver.Value, error) {
 // The value functions of the conversions (see setFuncs) convert v, a
 // value of the descriptor's Type, to a driver.Value.
 
-// valueDirect wraps the value function of a string or int64 field that is
+// valueDirectString is the value function of a string field, which is
 // its own driver.Value: the interface of a value that is not addressable
 // points at its memory (a struct copy the caller made), without an
 // allocation.
-func valueDirect(next func(*Descriptor, reflect.Value) (driver.Value, error)) func(*Descriptor, reflect.Value) (driver.Value, error) {
-	return func(d *Descriptor, v reflect.Value) (driver.Value, error) {
-		if !v.CanAddr() {
-			return v.Interface(), nil
-		}
-		return next(d, v)
+func valueDirectString(_ *Descriptor, v reflect.Value) (driver.Value, error) {
+	if !v.CanAddr() {
+		return v.Interface(), nil
 	}
+	return v.String(), nil
+}
+
+// valueDirectInt is valueDirectString for an int64 field.
+func valueDirectInt(_ *Descriptor, v reflect.Value) (driver.Value, error) {
+	if !v.CanAddr() {
+		return v.Interface(), nil
+	}
+	return v.Int(), nil
 }
 
 // valueDirectFloat is valueDirect for a float64 field.

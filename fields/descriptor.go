@@ -161,43 +161,49 @@ func NewDescriptor(t reflect.Type, o Options) (*Descriptor, error) {
 	return d, nil
 }
 
+// convFuncs are the scan, value and ValueOf functions of each conversion.
+var convFuncs = [...]struct {
+	scan  func(*Descriptor, reflect.Value, any) error
+	value func(*Descriptor, reflect.Value) (driver.Value, error)
+	from  fromFunc
+}{
+	ConvBool:      {scanBool, valueBool, fromBool},
+	ConvInt:       {scanInt, valueInt, fromInteger},
+	ConvUint:      {scanUint, valueUint, fromInteger},
+	ConvFloat:     {scanFloat, valueFloat, fromFloat},
+	ConvString:    {scanString, valueString, fromString},
+	ConvBytes:     {scanBytes, valueBytes, fromBytes},
+	ConvTime:      {scanTime, valueTime, nil},
+	ConvSQL:       {scanSQL, valueSQL, nil},
+	ConvJSON:      {scanJSON, valueJSON, fromJSON},
+	ConvBinary:    {scanBinary, valueBinary, nil},
+	ConvProto:     {scanProto, valueProto, nil},
+	ConvText:      {scanText, valueText, nil},
+	ConvByteArray: {scanByteArray, valueByteArray, nil},
+}
+
 // setFuncs chooses the conversion's scan, value and ValueOf functions, and
 // the row-mode fast path for the field's kind. This is the one place that
-// switches on the conversion: the per-value paths call what it chose.
+// decides by the conversion: the per-value paths call what it chose.
 func (d *Descriptor) setFuncs() {
-	type funcs struct {
-		scan  func(*Descriptor, reflect.Value, any) error
-		value func(*Descriptor, reflect.Value) (driver.Value, error)
-		from  fromFunc
-	}
-	f := map[Conversion]funcs{
-		ConvBool:      {scanBool, valueBool, fromBool},
-		ConvInt:       {scanInt, valueInt, fromInteger},
-		ConvUint:      {scanUint, valueUint, fromInteger},
-		ConvFloat:     {scanFloat, valueFloat, fromFloat},
-		ConvString:    {scanString, valueString, fromString},
-		ConvBytes:     {scanBytes, valueBytes, fromBytes},
-		ConvTime:      {scanTime, valueTime, nil},
-		ConvSQL:       {scanSQL, valueSQL, nil},
-		ConvJSON:      {scanJSON, valueJSON, fromJSON},
-		ConvBinary:    {scanBinary, valueBinary, nil},
-		ConvProto:     {scanProto, valueProto, nil},
-		ConvText:      {scanText, valueText, nil},
-		ConvByteArray: {scanByteArray, valueByteArray, nil},
-	}[d.conv]
+	f := convFuncs[d.conv]
 	d.scanFn, d.valueFn, d.fromFn = f.scan, f.value, f.from
-	if d.typ == rawMessageType && d.conv == ConvJSON {
+	switch {
+	case d.conv == ConvJSON && d.typ == rawMessageType:
 		d.scanFn, d.valueFn = scanRawJSON, valueRawJSON
-	}
-	if d.direct {
+	case d.direct:
 		// Not addressable (a field of a struct copy in an interface): the
 		// interface points at the field's memory, without an allocation.
-		d.valueFn = map[Conversion]func(*Descriptor, reflect.Value) (driver.Value, error){
-			ConvString: valueDirectString,
-			ConvInt:    valueDirectInt,
-			ConvFloat:  valueDirectFloat,
-			ConvBytes:  valueDirectBytes,
-		}[d.conv]
+		switch d.conv {
+		case ConvString:
+			d.valueFn = valueDirectString
+		case ConvInt:
+			d.valueFn = valueDirectInt
+		case ConvFloat:
+			d.valueFn = valueDirectFloat
+		case ConvBytes:
+			d.valueFn = valueDirectBytes
+		}
 	}
 	if !d.ptr && !d.tag.ImplicitNull {
 		d.fastFn = fastScanner(d.conv, d.kind)

@@ -54,10 +54,16 @@ func (d *Descriptor) Value(field reflect.Value) (driver.Value, error) {
 
 // value converts v, of type d.typ, to a driver.Value.
 func (d *Descriptor) value(v reflect.Value) (driver.Value, error) {
-	if d.tag.ImplicitNull && (v.IsZero() || d.conv == ConvTime && timeOf(v).IsZero()) {
-		return nil, nil // (a zero time.Time moved to a location is zero too)
+	if d.tag.ImplicitNull && d.isZero(v) {
+		return nil, nil
 	}
 	return d.valueFn(d, v)
+}
+
+// isZero reports whether v is the zero value of an implicitnull field (a
+// zero time.Time moved to a location is zero too).
+func (d *Descriptor) isZero(v reflect.Value) bool {
+	return v.IsZero() || d.conv == ConvTime && timeOf(v).IsZero()
 }
 
 // The value functions of the conversions (see setFuncs) convert v, a

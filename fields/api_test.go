@@ -19,74 +19,93 @@ import (
 // unsafe type or uintptr, and that Descriptor has no field a caller could
 // write: the row-mode plumbing sqlgen needs lives in internal/rowscan.
 func TestExportedAPIHasNoPlumbing(t *testing.T) {
-	fset := token.NewFileSet()
 	files, err := filepath.Glob("*.go")
 	if err != nil {
 		t.Fatal(err)
 	}
-	checked := 0
+	w := &apiWalker{t: t, fset: token.NewFileSet()}
 	for _, name := range files {
-		if strings.HasSuffix(name, "_test.go") {
-			continue
+		if !strings.HasSuffix(name, "_test.go") {
+			w.file(name)
 		}
-		src, err := os.ReadFile(name)
-		if err != nil {
-			t.Fatal(err)
-		}
-		f, err := parser.ParseFile(fset, name, src, 0)
-		if err != nil {
-			t.Fatal(err)
-		}
-		text := func(n ast.Node) string {
-			return string(src[fset.Position(n.Pos()).Offset:fset.Position(n.End()).Offset])
-		}
-		bad := func(what string, n ast.Node) {
-			if s := text(n); strings.Contains(s, "unsafe.") || strings.Contains(s, "uintptr") {
-				t.Errorf("%s: exported %s %s", fset.Position(n.Pos()), what, s)
+	}
+	if w.checked < 20 {
+		t.Fatalf("only %d exported declarations checked: the walk is broken", w.checked)
+	}
+}
+
+// apiWalker checks the exported declarations of the package's files.
+type apiWalker struct {
+	t       *testing.T
+	fset    *token.FileSet
+	src     []byte
+	checked int
+}
+
+func (w *apiWalker) file(name string) {
+	var err error
+	if w.src, err = os.ReadFile(name); err != nil {
+		w.t.Fatal(err)
+	}
+	f, err := parser.ParseFile(w.fset, name, w.src, 0)
+	if err != nil {
+		w.t.Fatal(err)
+	}
+	for _, decl := range f.Decls {
+		switch decl := decl.(type) {
+		case *ast.FuncDecl:
+			if decl.Name.IsExported() && (decl.Recv == nil || exportedRecv(decl.Recv)) {
+				w.check("func "+decl.Name.Name, decl.Type)
 			}
-			checked++
-		}
-		for _, decl := range f.Decls {
-			switch decl := decl.(type) {
-			case *ast.FuncDecl:
-				if decl.Name.IsExported() && (decl.Recv == nil || exportedRecv(decl.Recv)) {
-					bad("func", decl.Type)
-				}
-			case *ast.GenDecl:
-				for _, spec := range decl.Specs {
-					switch spec := spec.(type) {
-					case *ast.TypeSpec:
-						if !spec.Name.IsExported() {
-							continue
-						}
-						st, ok := spec.Type.(*ast.StructType)
-						if !ok {
-							bad("type", spec.Type)
-							continue
-						}
-						for _, fld := range st.Fields.List {
-							for _, n := range fld.Names {
-								if n.IsExported() {
-									bad("field", fld.Type)
-									if spec.Name.Name == "Descriptor" {
-										t.Errorf("Descriptor has an exported field %s", n.Name)
-									}
-								}
-							}
-						}
-					case *ast.ValueSpec:
-						for _, n := range spec.Names {
-							if n.IsExported() && spec.Type != nil {
-								bad("value", spec.Type)
-							}
-						}
-					}
-				}
+		case *ast.GenDecl:
+			for _, spec := range decl.Specs {
+				w.spec(spec)
 			}
 		}
 	}
-	if checked < 20 {
-		t.Fatalf("only %d exported declarations checked: the walk is broken", checked)
+}
+
+func (w *apiWalker) spec(spec ast.Spec) {
+	switch spec := spec.(type) {
+	case *ast.TypeSpec:
+		if spec.Name.IsExported() {
+			w.typeSpec(spec)
+		}
+	case *ast.ValueSpec:
+		for _, n := range spec.Names {
+			if n.IsExported() && spec.Type != nil {
+				w.check("value "+n.Name, spec.Type)
+			}
+		}
+	}
+}
+
+func (w *apiWalker) typeSpec(spec *ast.TypeSpec) {
+	st, ok := spec.Type.(*ast.StructType)
+	if !ok {
+		w.check("type "+spec.Name.Name, spec.Type)
+		return
+	}
+	for _, fld := range st.Fields.List {
+		for _, n := range fld.Names {
+			if !n.IsExported() {
+				continue
+			}
+			w.check("field "+spec.Name.Name+"."+n.Name, fld.Type)
+			if spec.Name.Name == "Descriptor" {
+				w.t.Errorf("Descriptor has an exported field %s", n.Name)
+			}
+		}
+	}
+}
+
+// check reports an exported declaration whose type text names unsafe or
+// uintptr.
+func (w *apiWalker) check(what string, n ast.Node) {
+	w.checked++
+	text := string(w.src[w.fset.Position(n.Pos()).Offset:w.fset.Position(n.End()).Offset])
+	if strings.Contains(text, "unsafe.") || strings.Contains(text, "uintptr") {
+		w.t.Errorf("%s: exported %s: %s", w.fset.Position(n.Pos()), what, text)
 	}
 }
 

@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/seed-b2691315/sqlgen/fields"
+	"github.com/seed-b2691315/sqlgen/internal/rowscan"
 )
 
 // These tests pin the allocations of the per-row and per-value paths. A
@@ -180,7 +181,7 @@ func TestDirectValue(t *testing.T) {
 		{reflect.TypeFor[string](), ",json", false},
 	} {
 		d := newDesc(t, c.typ, c.tag)
-		if got := d.DirectValue(); got != c.want {
+		if got := rowscan.DirectValue(d); got != c.want {
 			t.Errorf("%v %q: DirectValue %v, want %v", c.typ, c.tag, got, c.want)
 		}
 	}

@@ -9,27 +9,45 @@ import (
 	"reflect"
 	"strconv"
 	"time"
+	"unsafe"
+
+	"github.com/seed-b2691315/sqlgen/internal/rowscan"
 )
 
-// conversion is the one way a Descriptor moves values between Go and SQL,
-// chosen once at registration so the per-row path is a switch on it.
-type conversion uint8
+// Conversion is the one way a [Descriptor] moves values between Go and
+// SQL, chosen once at registration (see [Descriptor.Conversion]). Each
+// conversion has its own scan and value functions, which the descriptor
+// keeps, so the per-value path calls the chosen one and never decides
+// again.
+type Conversion uint8
 
+// The conversions.
 const (
-	convBool conversion = iota + 1
-	convInt
-	convUint
-	convFloat
-	convString
-	convBytes
-	convTime
-	convSQL    // the type's own sql.Scanner and driver.Valuer
-	convJSON   // the schema's Codec
-	convBinary // encoding.BinaryMarshaler / BinaryUnmarshaler
-	convProto  // Marshal() ([]byte, error) / Unmarshal([]byte) error
-	convText   // encoding.TextMarshaler / TextUnmarshaler
-	convArray  // a [N]byte tagged binary: the bytes, exactly N of them
+	ConvBool      Conversion = iota + 1 // a bool kind
+	ConvInt                             // a signed integer kind
+	ConvUint                            // an unsigned integer kind
+	ConvFloat                           // float32 or float64
+	ConvString                          // a string kind
+	ConvBytes                           // a []byte (or one tagged binary or string)
+	ConvTime                            // time.Time or a named type of it
+	ConvSQL                             // the type's own sql.Scanner and driver.Valuer
+	ConvJSON                            // the schema's Codec (the json tag option)
+	ConvBinary                          // encoding.BinaryMarshaler / BinaryUnmarshaler
+	ConvProto                           // Marshal() ([]byte, error) / Unmarshal([]byte) error
+	ConvText                            // encoding.TextMarshaler / TextUnmarshaler
+	ConvByteArray                       // a [N]byte tagged binary: the bytes, exactly N of them
 )
+
+// String names the conversion: "bool", "int", "uint", "float", "string",
+// "bytes", "time", "sql", "json", "binary", "proto", "text" or
+// "bytearray".
+func (c Conversion) String() string {
+	names := [...]string{"", "bool", "int", "uint", "float", "string", "bytes", "time", "sql", "json", "binary", "proto", "text", "bytearray"}
+	if int(c) < len(names) && c != 0 {
+		return names[c]
+	}
+	return "Conversion(" + strconv.Itoa(int(c)) + ")"
+}
 
 // protoMarshaler and protoUnmarshaler are the method pair of
 // protobuf-generated (and similar) types.
@@ -50,26 +68,25 @@ var (
 
 // Descriptor holds everything about one column's Go type, computed once
 // when the column is registered and shared by pointer by every [Scanner]
-// and [Valuer] of that column. It is immutable after [NewDescriptor].
+// and [Valuer] of that column. It is immutable: its state is unexported
+// and read through its methods, and [NewDescriptor] is the only way to
+// make one.
 type Descriptor struct {
-	// Table, Column and Field name the column and its Go field
-	// ("Struct.Field") in error messages.
-	Table, Column, Field string
-	// Type is the field's type with one level of pointer removed.
-	Type reflect.Type
-	// Kind is Type.Kind().
-	Kind reflect.Kind
-	// Ptr reports whether the field is a pointer (nil means NULL).
-	Ptr bool
-	// Tag holds the parsed tag options.
-	Tag Tag
-
-	conv     conversion
-	codec    Codec
-	timeText bool         // a Scanner of time.Time that needs DATETIME text parsed first
-	ftype    reflect.Type // the field's own type (a pointer type for a pointer field)
-	plain    bool         // no implicitnull: scanFast may write the field directly
-	direct   bool         // see DirectValue
+	table, column, field string       // for error messages
+	typ                  reflect.Type // the field's type, one pointer level removed
+	kind                 reflect.Kind // typ.Kind()
+	ptr                  bool         // the field is a pointer (nil means NULL)
+	tag                  Tag
+	conv                 Conversion
+	codec                Codec
+	ftype                reflect.Type // the field's own type (a pointer type for a pointer field)
+	bits                 int          // typ.Bits() for a number kind
+	timeText             bool         // a Scanner of time.Time that needs DATETIME text parsed first
+	direct               bool         // see rowscan.DirectValue
+	nullable             bool         // see Nullable
+	nullZero             bool         // NULL reads as the field's zero value
+	scalarSlice          bool         // see isScalarSlice
+	ofInt, ofString      bool         // ValueOf may return an int64 or string as it is
 	// useNumber: a JSON type that holds interface values somewhere, whose
 	// numbers are decoded as json.Number to keep them exact.
 	useNumber bool
@@ -78,6 +95,12 @@ type Descriptor struct {
 	// or anything in an interface), checked for invalid UTF-8 and
 	// duplicate keys after encoding.
 	checkJSON bool
+
+	// The conversion's functions, chosen once by setFuncs.
+	scanFn  func(d *Descriptor, v reflect.Value, src any) error        // src not nil, v of type typ
+	valueFn func(d *Descriptor, v reflect.Value) (driver.Value, error) // v of type typ
+	fromFn  fromFunc                                                   // ValueOf of another type of the family; may be nil
+	fastFn  func(p unsafe.Pointer, src any) bool                       // row mode without reflection; may be nil
 }
 
 // Options are the inputs of [NewDescriptor] besides the type.
@@ -93,38 +116,98 @@ type Options struct {
 // cannot be mapped is an error wrapping [ErrUnsupportedType] that names the
 // field and the type.
 func NewDescriptor(t reflect.Type, o Options) (*Descriptor, error) {
-	d := &Descriptor{Table: o.Table, Column: o.Column, Field: o.Field, Tag: o.Tag, Type: t, codec: o.Codec}
+	d := &Descriptor{table: o.Table, column: o.Column, field: o.Field, tag: o.Tag, typ: t, ftype: t, codec: o.Codec}
 	if d.codec == nil {
 		d.codec = JSONCodec{}
 	}
 	if t.Kind() == reflect.Pointer {
-		d.Ptr = true
-		d.Type = t.Elem()
-		if d.Type.Kind() == reflect.Pointer {
+		d.ptr = true
+		d.typ = t.Elem()
+		if d.typ.Kind() == reflect.Pointer {
 			return nil, d.registerError(t, fmt.Errorf("pointer to pointer: %w", ErrUnsupportedType))
 		}
 	}
-	d.Kind = d.Type.Kind()
-	if d.Ptr && d.Tag.ImplicitNull {
+	d.kind = d.typ.Kind()
+	if d.ptr && d.tag.ImplicitNull {
 		return nil, d.registerError(t, fmt.Errorf("implicitnull cannot be used on a pointer field (a nil pointer already means NULL): %w", ErrBadTag))
 	}
-	conv, err := chooseConversion(d.Type, d.Tag.Encoding)
+	conv, err := chooseConversion(d.typ, d.tag.Encoding)
 	if err != nil {
 		return nil, d.registerError(t, err)
 	}
 	d.conv = conv
-	d.ftype = t
-	d.plain = !d.Tag.ImplicitNull && (d.Kind != reflect.Int && d.Kind != reflect.Uint || strconv.IntSize == 64)
-	d.direct = !d.Ptr && directTypes[d.Type] && (conv == convString || conv == convInt || conv == convFloat || conv == convBytes)
-	d.timeText = conv == convSQL && holdsTime(d.Type)
-	if conv == convJSON && d.Type != rawMessageType {
-		d.useNumber = holdsInterface(d.Type, map[reflect.Type]bool{})
-		d.checkJSON = mayHoldRawJSON(d.Type, map[reflect.Type]bool{})
+	switch d.kind {
+	case reflect.Int, reflect.Int8, reflect.Int16, reflect.Int32, reflect.Int64,
+		reflect.Uint, reflect.Uint8, reflect.Uint16, reflect.Uint32, reflect.Uint64, reflect.Uintptr,
+		reflect.Float32, reflect.Float64:
+		d.bits = d.typ.Bits()
 	}
+	d.direct = !d.ptr && directTypes[d.typ] && (conv == ConvString || conv == ConvInt || conv == ConvFloat || conv == ConvBytes)
+	d.timeText = conv == ConvSQL && holdsTime(d.typ)
+	d.nullable = d.ptr || d.tag.ImplicitNull || conv == ConvSQL || conv == ConvBytes ||
+		conv == ConvJSON && (d.kind == reflect.Map || d.kind == reflect.Slice || d.kind == reflect.Pointer || d.kind == reflect.Interface)
+	d.nullZero = d.ptr || d.tag.ImplicitNull || conv == ConvJSON || conv == ConvBytes
+	d.scalarSlice = d.kind == reflect.Slice && (conv == ConvBytes || conv == ConvJSON || conv == ConvSQL || conv == ConvBinary || conv == ConvProto || conv == ConvText)
+	d.ofInt = !d.tag.ImplicitNull && conv == ConvInt
+	d.ofString = !d.tag.ImplicitNull && conv == ConvString
+	if conv == ConvJSON && d.typ != rawMessageType {
+		d.useNumber = holdsInterface(d.typ, map[reflect.Type]bool{})
+		d.checkJSON = mayHoldRawJSON(d.typ, map[reflect.Type]bool{})
+	}
+	d.setFuncs()
 	if err := d.selfCheck(); err != nil {
 		return nil, d.registerError(t, err)
 	}
 	return d, nil
+}
+
+// convFuncs are the scan, value and ValueOf functions of each conversion.
+var convFuncs = [...]struct {
+	scan  func(*Descriptor, reflect.Value, any) error
+	value func(*Descriptor, reflect.Value) (driver.Value, error)
+	from  fromFunc
+}{
+	ConvBool:      {scanBool, valueBool, fromBool},
+	ConvInt:       {scanInt, valueInt, fromInteger},
+	ConvUint:      {scanUint, valueUint, fromInteger},
+	ConvFloat:     {scanFloat, valueFloat, fromFloat},
+	ConvString:    {scanString, valueString, fromString},
+	ConvBytes:     {scanBytes, valueBytes, fromBytes},
+	ConvTime:      {scanTime, valueTime, nil},
+	ConvSQL:       {scanSQL, valueSQL, nil},
+	ConvJSON:      {scanJSON, valueJSON, fromJSON},
+	ConvBinary:    {scanBinary, valueBinary, nil},
+	ConvProto:     {scanProto, valueProto, nil},
+	ConvText:      {scanText, valueText, nil},
+	ConvByteArray: {scanByteArray, valueByteArray, nil},
+}
+
+// setFuncs chooses the conversion's scan, value and ValueOf functions, and
+// the row-mode fast path for the field's kind. This is the one place that
+// decides by the conversion: the per-value paths call what it chose.
+func (d *Descriptor) setFuncs() {
+	f := convFuncs[d.conv]
+	d.scanFn, d.valueFn, d.fromFn = f.scan, f.value, f.from
+	switch {
+	case d.conv == ConvJSON && d.typ == rawMessageType:
+		d.scanFn, d.valueFn = scanRawJSON, valueRawJSON
+	case d.direct:
+		// Not addressable (a field of a struct copy in an interface): the
+		// interface points at the field's memory, without an allocation.
+		switch d.conv {
+		case ConvString:
+			d.valueFn = valueDirectString
+		case ConvInt:
+			d.valueFn = valueDirectInt
+		case ConvFloat:
+			d.valueFn = valueDirectFloat
+		case ConvBytes:
+			d.valueFn = valueDirectBytes
+		}
+	}
+	if !d.ptr && !d.tag.ImplicitNull {
+		d.fastFn = fastScanner(d.conv, d.kind)
+	}
 }
 
 // holdsTime reports whether t, a type with its own Scanner and Valuer,
@@ -158,16 +241,8 @@ var directTypes = map[reflect.Type]bool{
 	reflect.TypeFor[[]byte]():  true,
 }
 
-// DirectValue reports whether the field's value is its own driver.Value: a
-// string, int64, float64 or []byte field (not a pointer, not a named
-// type). [Descriptor.Value] of such a field that is not addressable
-// (a field of a struct copied into an interface) returns an interface
-// that points at the field's memory, so several such fields cost one copy
-// of their struct rather than one allocation each.
-func (d *Descriptor) DirectValue() bool { return d.direct }
-
 func (d *Descriptor) registerError(t reflect.Type, err error) error {
-	return &Error{Op: "register", Table: d.Table, Column: d.Column, Field: d.Field, Type: t, Err: err}
+	return &Error{Op: "register", Table: d.table, Column: d.column, Field: d.field, Type: t, Err: err}
 }
 
 // implements reports whether t or *t implements iface.
@@ -175,7 +250,7 @@ func implements(t, iface reflect.Type) bool {
 	return t.Implements(iface) || reflect.PointerTo(t).Implements(iface)
 }
 
-func chooseConversion(t reflect.Type, enc Encoding) (conversion, error) {
+func chooseConversion(t reflect.Type, enc Encoding) (Conversion, error) {
 	ptr := reflect.PointerTo(t)
 	switch enc {
 	case EncodingJSON:
@@ -183,56 +258,56 @@ func chooseConversion(t reflect.Type, enc Encoding) (conversion, error) {
 		case reflect.Chan, reflect.Func, reflect.Complex64, reflect.Complex128, reflect.UnsafePointer:
 			return 0, fmt.Errorf("a %s cannot be encoded as JSON: %w", t.Kind(), ErrUnsupportedType)
 		}
-		return convJSON, nil
+		return ConvJSON, nil
 	case EncodingBinary:
 		if implements(t, binaryMarshalerType) && ptr.Implements(binaryUnmarshalType) {
-			return convBinary, nil
+			return ConvBinary, nil
 		}
 		if implements(t, protoMarshalerType) && ptr.Implements(protoUnmarshalerType) {
-			return convProto, nil
+			return ConvProto, nil
 		}
 		if isByteSlice(t) {
-			return convBytes, nil // the bytes are the encoding
+			return ConvBytes, nil // the bytes are the encoding
 		}
 		if t.Kind() == reflect.Array && t.Elem().Kind() == reflect.Uint8 {
-			return convArray, nil
+			return ConvByteArray, nil
 		}
 		return 0, fmt.Errorf("the binary option needs encoding.BinaryMarshaler and BinaryUnmarshaler, or Marshal() ([]byte, error) and Unmarshal([]byte) error methods, or a []byte or [N]byte type: %w", ErrUnsupportedType)
 	case EncodingText:
 		if implements(t, textMarshalerType) && ptr.Implements(textUnmarshalerType) {
-			return convText, nil
+			return ConvText, nil
 		}
 		if isByteSlice(t) {
-			return convBytes, nil // the bytes are the text
+			return ConvBytes, nil // the bytes are the text
 		}
 		return 0, fmt.Errorf("the string option needs encoding.TextMarshaler and TextUnmarshaler, or a []byte type: %w", ErrUnsupportedType)
 	}
 	if t == timeType || (t.Kind() == reflect.Struct && t.ConvertibleTo(timeType) && !reflect.PointerTo(t).Implements(scannerType)) {
-		return convTime, nil // time.Time, or a named type of it
+		return ConvTime, nil // time.Time, or a named type of it
 	}
 	if ptr.Implements(scannerType) {
 		if !implements(t, valuerType) {
 			return 0, fmt.Errorf("implements sql.Scanner but not driver.Valuer, so it cannot be written: %w", ErrUnsupportedType)
 		}
-		return convSQL, nil
+		return ConvSQL, nil
 	}
 	if implements(t, valuerType) {
 		return 0, fmt.Errorf("implements driver.Valuer but not sql.Scanner, so it cannot be read: %w", ErrUnsupportedType)
 	}
 	switch t.Kind() {
 	case reflect.Bool:
-		return convBool, nil
+		return ConvBool, nil
 	case reflect.Int, reflect.Int8, reflect.Int16, reflect.Int32, reflect.Int64:
-		return convInt, nil
+		return ConvInt, nil
 	case reflect.Uint, reflect.Uint8, reflect.Uint16, reflect.Uint32, reflect.Uint64:
-		return convUint, nil
+		return ConvUint, nil
 	case reflect.Float32, reflect.Float64:
-		return convFloat, nil
+		return ConvFloat, nil
 	case reflect.String:
-		return convString, nil
+		return ConvString, nil
 	case reflect.Slice:
 		if t.Elem().Kind() == reflect.Uint8 {
-			return convBytes, nil
+			return ConvBytes, nil
 		}
 		return 0, fmt.Errorf("a slice needs the json tag option (`sql:\",json\"`): %w", ErrUnsupportedType)
 	case reflect.Map, reflect.Struct:
@@ -250,9 +325,9 @@ func chooseConversion(t reflect.Type, enc Encoding) (conversion, error) {
 // type whose own methods cannot handle it fails at registration rather
 // than at its first query.
 func (d *Descriptor) selfCheck() error {
-	field := reflect.New(d.Type) // *T: a pointer field pointing at a zero T
+	field := reflect.New(d.typ) // *T: a pointer field pointing at a zero T
 	var src reflect.Value
-	if d.Ptr {
+	if d.ptr {
 		src = field
 	} else {
 		src = field.Elem()
@@ -270,45 +345,48 @@ func (d *Descriptor) selfCheck() error {
 	return nil
 }
 
-// Conversion names the way d maps values, for documentation and errors:
-// "bool", "int", "uint", "float", "string", "bytes", "time", "sql"
-// (the type's own Scanner/Valuer), "json", "binary", "proto" or "text".
-//
-// A [N]byte tagged binary is "bytes" too: it is stored as its bytes.
-func (d *Descriptor) Conversion() string {
-	return [...]string{"", "bool", "int", "uint", "float", "string", "bytes", "time", "sql", "json", "binary", "proto", "text", "bytes"}[d.conv]
-}
+// Table returns the table name given in [Options], for error messages.
+func (d *Descriptor) Table() string { return d.table }
+
+// Column returns the column name given in [Options].
+func (d *Descriptor) Column() string { return d.column }
+
+// Field returns the Go field ("Struct.Field") given in [Options].
+func (d *Descriptor) Field() string { return d.field }
+
+// Type returns the field's type with one level of pointer removed.
+func (d *Descriptor) Type() reflect.Type { return d.typ }
+
+// FieldType returns the field's own type: a pointer type for a pointer
+// field, else the same as [Descriptor.Type].
+func (d *Descriptor) FieldType() reflect.Type { return d.ftype }
+
+// Kind returns Type().Kind().
+func (d *Descriptor) Kind() reflect.Kind { return d.kind }
+
+// Ptr reports whether the field is a pointer (a nil pointer is NULL).
+func (d *Descriptor) Ptr() bool { return d.ptr }
+
+// Tag returns (a copy of) the parsed tag options.
+func (d *Descriptor) Tag() Tag { return d.tag }
+
+// Conversion returns the way d maps values. A [N]byte tagged binary is
+// [ConvByteArray]; a []byte tagged binary or string is [ConvBytes].
+func (d *Descriptor) Conversion() Conversion { return d.conv }
 
 // Nullable reports whether the column can hold NULL: a pointer field, an
-// implicitnull field, a JSON or []byte column (nil map, slice or pointer),
-// or a type with its own Scanner (such as sql.NullString).
-func (d *Descriptor) Nullable() bool {
-	if d.Ptr || d.Tag.ImplicitNull || d.conv == convSQL {
-		return true
-	}
-	switch d.conv {
-	case convJSON:
-		return d.Kind == reflect.Map || d.Kind == reflect.Slice || d.Kind == reflect.Pointer || d.Kind == reflect.Interface
-	case convBytes:
-		return true
-	}
-	return false
-}
+// implicitnull field, a JSON column of a map, slice, pointer or interface
+// type, a []byte column, or a type with its own Scanner (such as
+// sql.NullString).
+func (d *Descriptor) Nullable() bool { return d.nullable }
 
 // IsTime reports whether the field holds a time the package reads from
 // DATETIME text: a time.Time (or a named type of it), sql.NullTime or
 // sql.Null[time.Time], or a pointer to one.
-func (d *Descriptor) IsTime() bool { return d.conv == convTime || d.timeText }
+func (d *Descriptor) IsTime() bool { return d.conv == ConvTime || d.timeText }
 
 // IsJSON reports whether the column is stored as JSON.
-func (d *Descriptor) IsJSON() bool { return d.conv == convJSON }
-
-// IsScalarSlice reports whether a value of the field's own type is a slice
-// that stands for one column value ([]byte, or any JSON-encoded slice), as
-// opposed to a list of values.
-func (d *Descriptor) IsScalarSlice() bool {
-	return d.Kind == reflect.Slice && (d.conv == convBytes || d.conv == convJSON || d.conv == convSQL || d.conv == convBinary || d.conv == convProto || d.conv == convText)
-}
+func (d *Descriptor) IsJSON() bool { return d.conv == ConvJSON }
 
 // IsList reports whether a value of type t given for this column (a
 // filter value) is a list of values (SQL IN) rather than one value. Only
@@ -326,10 +404,10 @@ func (d *Descriptor) IsList(t reflect.Type) bool {
 	if t.Implements(valuerType) {
 		return false
 	}
-	if t == d.Type || d.IsScalarSlice() && t.ConvertibleTo(d.Type) {
+	if t == d.typ || d.scalarSlice && t.ConvertibleTo(d.typ) {
 		return false
 	}
-	if d.conv == convJSON && d.Kind == reflect.Interface && t.Implements(d.Type) {
+	if d.conv == ConvJSON && d.kind == reflect.Interface && t.Implements(d.typ) {
 		return false
 	}
 	return true
@@ -412,16 +490,13 @@ func (d *Descriptor) Scanner() *Scanner { return &Scanner{d: d} }
 func (d *Descriptor) Valuer(field reflect.Value) Valuer { return Valuer{d: d, v: field} }
 
 func (d *Descriptor) errorf(op string, format string, args ...any) error {
-	return &Error{Op: op, Table: d.Table, Column: d.Column, Field: d.Field, Type: d.fieldType(), Err: fmt.Errorf(format, args...)}
+	return &Error{Op: op, Table: d.table, Column: d.column, Field: d.field, Type: d.ftype, Err: fmt.Errorf(format, args...)}
 }
 
 func (d *Descriptor) wrap(op string, err error) error {
-	return &Error{Op: op, Table: d.Table, Column: d.Column, Field: d.Field, Type: d.fieldType(), Err: err}
+	return &Error{Op: op, Table: d.table, Column: d.column, Field: d.field, Type: d.ftype, Err: err}
 }
 
-func (d *Descriptor) fieldType() reflect.Type {
-	if d.Ptr {
-		return reflect.PointerTo(d.Type)
-	}
-	return d.Type
+func init() {
+	rowscan.Provide(newRowScanner, func(d *Descriptor) bool { return d.direct })
 }

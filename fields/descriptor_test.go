@@ -205,6 +205,9 @@ func TestNewDescriptorSupported(t *testing.T) {
 		{reflect.TypeFor[*point](), ",binary", "binary", true},
 		{reflect.TypeFor[fakeProto](), ",binary", "proto", false},
 		{reflect.TypeFor[*fakeProto](), ",binary", "proto", true},
+		{reflect.TypeFor[[16]byte](), ",binary", "bytearray", false},
+		{reflect.TypeFor[[]byte](), ",binary", "bytes", true},
+		{reflect.TypeFor[[]byte](), ",string", "bytes", true},
 		{reflect.TypeFor[net.IP](), ",string", "text", false},
 		{reflect.TypeFor[netip.Addr](), ",string", "text", false},
 		{reflect.TypeFor[*netip.Addr](), ",string", "text", true},
@@ -220,13 +223,13 @@ func TestNewDescriptorSupported(t *testing.T) {
 			if tc.typ.Kind() == reflect.Pointer {
 				wantType, wantPtr = tc.typ.Elem(), true
 			}
-			if d.Type != wantType || d.Kind != wantType.Kind() || d.Ptr != wantPtr {
-				t.Errorf("Type=%v Kind=%v Ptr=%v, want %v %v %v", d.Type, d.Kind, d.Ptr, wantType, wantType.Kind(), wantPtr)
+			if d.Type() != wantType || d.Kind() != wantType.Kind() || d.Ptr() != wantPtr || d.FieldType() != tc.typ {
+				t.Errorf("Type=%v Kind=%v Ptr=%v FieldType=%v, want %v %v %v %v", d.Type(), d.Kind(), d.Ptr(), d.FieldType(), wantType, wantType.Kind(), wantPtr, tc.typ)
 			}
-			if d.Table != tblName || d.Column != colName || d.Field != fieldName {
-				t.Errorf("Table/Column/Field = %q/%q/%q", d.Table, d.Column, d.Field)
+			if d.Table() != tblName || d.Column() != colName || d.Field() != fieldName {
+				t.Errorf("Table/Column/Field = %q/%q/%q", d.Table(), d.Column(), d.Field())
 			}
-			if got := d.Conversion(); got != tc.conv {
+			if got := d.Conversion().String(); got != tc.conv {
 				t.Errorf("Conversion() = %q, want %q", got, tc.conv)
 			}
 			if got := d.Nullable(); got != tc.nullable {

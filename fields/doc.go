@@ -2,11 +2,19 @@
 //
 // A [Descriptor] is built once per column when a struct type is registered
 // (by the sqlgen package, or directly with [NewDescriptor]). It records the
-// field's type with one pointer level removed, whether the field is a
-// pointer, the options of its `sql` struct tag, and the one conversion to
-// use, and it checks that conversion by writing and reading back the
-// type's zero value, so an unsupported type fails at registration and not
-// at its first query.
+// field's type with one pointer level removed ([Descriptor.Type]), whether
+// the field is a pointer ([Descriptor.Ptr]), the options of its `sql`
+// struct tag ([Descriptor.Tag]), and the one [Conversion] to use, and it
+// checks that conversion by writing and reading back the type's zero
+// value, so an unsupported type fails at registration and not at its
+// first query. A Descriptor is immutable: its state is unexported and its
+// methods return copies.
+//
+// The conversion is chosen once: NewDescriptor picks the conversion's scan
+// and value functions (and, for the common kinds, a function that writes
+// the field through a typed pointer without reflection) and the
+// descriptor keeps them, so reading or writing a value calls the chosen
+// function rather than deciding again which conversion applies.
 //
 // Descriptors hand out two small proxies that share them by pointer:
 //
@@ -16,6 +24,12 @@
 //   - A [Valuer] is a [database/sql/driver.Valuer] pairing the descriptor
 //     with a field value; [Descriptor.Value] and [Descriptor.ValueOf] give
 //     the same plain [database/sql/driver.Value] without the proxy.
+//
+// The package's API is what a user of fields alone needs: descriptors,
+// their proxies, [Codec], tag parsing and the errors. The plumbing only
+// the sqlgen package needs (scanners that write at a byte offset of a
+// shared struct pointer, so that a pooled set of them moves to the next
+// row with one store) lives in an internal package and is not part of it.
 //
 // # Supported types
 //

@@ -1,6 +1,7 @@
 package fields_test
 
 import (
+	"database/sql"
 	"errors"
 	"reflect"
 	"testing"
@@ -9,6 +10,7 @@ import (
 
 	"github.com/google/go-cmp/cmp"
 	"github.com/seed-b2691315/sqlgen/fields"
+	"github.com/seed-b2691315/sqlgen/internal/rowscan"
 )
 
 type rsLevel int16
@@ -28,10 +30,10 @@ type rsRow struct {
 }
 
 // rsScanners builds row-mode scanners for every field of rsRow.
-func rsScanners(t *testing.T, row *fields.Row) []*fields.Scanner {
+func rsScanners(t *testing.T, row *rowscan.Row) []sql.Scanner {
 	t.Helper()
 	typ := reflect.TypeFor[rsRow]()
-	var out []*fields.Scanner
+	var out []sql.Scanner
 	for i := 0; i < typ.NumField(); i++ {
 		f := typ.Field(i)
 		tag, err := fields.ParseTag(f.Tag.Get("sql"))
@@ -42,13 +44,13 @@ func rsScanners(t *testing.T, row *fields.Row) []*fields.Scanner {
 		if err != nil {
 			t.Fatal(err)
 		}
-		out = append(out, d.RowScanner(row, f.Offset))
+		out = append(out, rowscan.NewScanner(d, row, f.Offset))
 	}
 	return out
 }
 
 func TestRowScanner(t *testing.T) {
-	var row fields.Row
+	var row rowscan.Row
 	sc := rsScanners(t, &row)
 	when := time.Date(2024, 5, 6, 7, 8, 9, 0, time.UTC)
 	src := []any{int64(1 << 40), int64(-5), int64(-128), int64(300), []byte("text"), int64(1), 2.5, when, int64(9), nil, []byte{1, 2}}
@@ -86,7 +88,7 @@ func TestRowScanner(t *testing.T) {
 	}
 	// An explicit Target wins over the row, once.
 	var other rsRow
-	sc[0].Target(reflect.ValueOf(&other).Elem().Field(0))
+	sc[0].(*fields.Scanner).Target(reflect.ValueOf(&other).Elem().Field(0))
 	if err := sc[0].Scan(int64(77)); err != nil || other.I64 != 77 || second.I64 == 77 {
 		t.Errorf("explicit target: %v, other %d, row %d", err, other.I64, second.I64)
 	}
@@ -98,7 +100,7 @@ func TestRowScanner(t *testing.T) {
 }
 
 func TestRowScannerAllocs(t *testing.T) {
-	var row fields.Row
+	var row rowscan.Row
 	sc := rsScanners(t, &row)
 	var r rsRow
 	row.Set(unsafe.Pointer(&r))

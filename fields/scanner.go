@@ -10,6 +10,8 @@ import (
 	"strconv"
 	"time"
 	"unsafe"
+
+	"github.com/seed-b2691315/sqlgen/internal/rowscan"
 )
 
 // Scanner is a [sql.Scanner] that writes one column straight into a field
@@ -23,29 +25,14 @@ import (
 type Scanner struct {
 	d      *Descriptor
 	target reflect.Value
-	// Row mode (see [Descriptor.RowScanner]): the field is at offset off
-	// in the struct that row points at.
-	row *Row
+	// Row mode (see rowscan.NewScanner): the field is at offset off in
+	// the struct that row points at.
+	row *rowscan.Row
 	off uintptr
 }
 
-// Row is the struct a set of row-mode scanners writes into, shared by
-// all of them so that pointing them at the next struct is one store, not
-// one per column.
-type Row struct{ base unsafe.Pointer }
-
-// Set points every scanner of the row at the struct p points to. p must
-// be a pointer to a struct of the type whose field offsets the scanners
-// were made with.
-func (r *Row) Set(p unsafe.Pointer) { r.base = p }
-
-// RowScanner returns a [Scanner] for the field at byte offset off of the
-// struct that row points at (reflect.StructField.Offset, summed along the
-// path of embedded structs). It writes the common kinds (integers,
-// floats, bools, strings, time.Time) through typed pointers, without
-// reflection, and keeps no reference of its own: [Row.Set] with nil
-// releases the struct.
-func (d *Descriptor) RowScanner(row *Row, off uintptr) *Scanner {
+// newRowScanner is rowscan.NewScanner's implementation.
+func newRowScanner(d *Descriptor, row *rowscan.Row, off uintptr) sql.Scanner {
 	return &Scanner{d: d, row: row, off: off}
 }
 
@@ -71,12 +58,12 @@ func (s *Scanner) Scan(src any) error {
 	if v.IsValid() || s.row == nil {
 		s.target = reflect.Value{} // a Target given explicitly wins, once
 	} else {
-		if s.row.base == nil {
+		p := s.row.Field(s.off)
+		if p == nil {
 			return d.errorf("scan", "Scan called with no target")
 		}
-		p := unsafe.Add(s.row.base, s.off)
-		if done, err := d.scanFast(p, src); done {
-			return err
+		if d.fastFn != nil && d.fastFn(p, src) {
+			return nil
 		}
 		v = reflect.NewAt(d.ftype, p).Elem()
 	}
@@ -84,25 +71,18 @@ func (s *Scanner) Scan(src any) error {
 		return d.errorf("scan", "Scan called with no target")
 	}
 	if src == nil {
-		switch {
-		case d.Ptr, d.Tag.ImplicitNull, d.conv == convJSON, d.conv == convBytes:
-			v.SetZero()
-			return nil
-		case d.conv == convSQL:
-			return d.scanSQL(v, nil)
-		}
-		return d.errorf("scan", "column is NULL but the field is neither a pointer nor tagged implicitnull: %w", ErrUnexpectedNull)
+		return d.scanNull(v)
 	}
-	if d.Ptr {
-		if d.conv == convJSON && isJSONNull(src) {
+	if d.ptr {
+		if d.conv == ConvJSON && isJSONNull(src) {
 			v.SetZero() // the JSON text null in a pointer field: nil, as SQL NULL
 			return nil
 		}
-		p := reflect.New(d.Type)
+		p := reflect.New(d.typ)
 		v.Set(p)
 		v = p.Elem()
 	}
-	if err := d.scan(v, src); err != nil {
+	if err := d.scanFn(d, v, src); err != nil {
 		if _, ok := err.(*Error); ok {
 			return err
 		}
@@ -111,223 +91,269 @@ func (s *Scanner) Scan(src any) error {
 	return nil
 }
 
-func (d *Descriptor) scan(v reflect.Value, src any) error {
-	switch d.conv {
-	case convInt:
-		switch x := src.(type) {
-		case int64:
-			return setInt(v, x)
-		case uint64:
-			if x > math.MaxInt64 {
-				return fmt.Errorf("value %d out of range for %v: %w", x, v.Type(), ErrConvert)
-			}
-			return setInt(v, int64(x))
-		case []byte:
-			n, err := strconv.ParseInt(string(x), 10, 64)
-			if err != nil {
-				return fmt.Errorf("%w: %w", err, ErrConvert)
-			}
-			return setInt(v, n)
-		case string:
-			n, err := strconv.ParseInt(x, 10, 64)
-			if err != nil {
-				return fmt.Errorf("%w: %w", err, ErrConvert)
-			}
-			return setInt(v, n)
-		case bool:
-			if x {
-				return setInt(v, 1)
-			}
-			return setInt(v, 0)
-		}
-	case convUint:
-		switch x := src.(type) {
-		case int64:
-			if x < 0 {
-				return fmt.Errorf("value %d out of range for %v: %w", x, v.Type(), ErrConvert)
-			}
-			return setUint(v, uint64(x))
-		case uint64:
-			return setUint(v, x)
-		case []byte:
-			n, err := strconv.ParseUint(string(x), 10, 64)
-			if err != nil {
-				return fmt.Errorf("%w: %w", err, ErrConvert)
-			}
-			return setUint(v, n)
-		case string:
-			n, err := strconv.ParseUint(x, 10, 64)
-			if err != nil {
-				return fmt.Errorf("%w: %w", err, ErrConvert)
-			}
-			return setUint(v, n)
-		case bool:
-			if x {
-				return setUint(v, 1)
-			}
-			return setUint(v, 0)
-		}
-	case convFloat:
-		var f float64
-		switch x := src.(type) {
-		case float64:
-			f = x
-		case float32:
-			f = float64(x)
-		case int64:
-			f = float64(x)
-		case uint64:
-			f = float64(x)
-		case []byte:
-			var err error
-			if f, err = strconv.ParseFloat(string(x), 64); err != nil {
-				return fmt.Errorf("%w: %w", err, ErrConvert)
-			}
-		case string:
-			var err error
-			if f, err = strconv.ParseFloat(x, 64); err != nil {
-				return fmt.Errorf("%w: %w", err, ErrConvert)
-			}
-		default:
-			return d.badSource(v, src)
-		}
-		if math.IsNaN(f) || math.IsInf(f, 0) {
-			return fmt.Errorf("value %v is not a number a column can hold: %w", f, ErrConvert)
-		}
-		if v.Kind() == reflect.Float32 && math.Abs(f) > math.MaxFloat32 {
-			return fmt.Errorf("value %g out of range for %v: %w", f, v.Type(), ErrConvert)
-		}
-		v.SetFloat(f)
-		return nil
-	case convString:
-		switch x := src.(type) {
-		case []byte:
-			v.SetString(string(x))
-			return nil
-		case string:
-			v.SetString(x)
-			return nil
-		case int64:
-			v.SetString(strconv.FormatInt(x, 10))
-			return nil
-		case uint64:
-			v.SetString(strconv.FormatUint(x, 10))
-			return nil
-		case float64:
-			v.SetString(strconv.FormatFloat(x, 'g', -1, 64))
-			return nil
-		case bool:
-			v.SetString(strconv.FormatBool(x))
-			return nil
-		case time.Time:
-			v.SetString(x.Format(time.RFC3339Nano))
-			return nil
-		}
-	case convBool:
-		switch x := src.(type) {
-		case bool:
-			v.SetBool(x)
-			return nil
-		case int64:
-			v.SetBool(x != 0)
-			return nil
-		case uint64:
-			v.SetBool(x != 0)
-			return nil
-		case []byte:
-			b, err := strconv.ParseBool(string(x))
-			if err != nil {
-				return fmt.Errorf("%w: %w", err, ErrConvert)
-			}
-			v.SetBool(b)
-			return nil
-		case string:
-			b, err := strconv.ParseBool(x)
-			if err != nil {
-				return fmt.Errorf("%w: %w", err, ErrConvert)
-			}
-			v.SetBool(b)
-			return nil
-		}
-	case convBytes:
-		switch x := src.(type) {
-		case []byte:
-			b := make([]byte, len(x))
-			copy(b, x)
-			v.SetBytes(b)
-			return nil
-		case string:
-			v.SetBytes([]byte(x))
-			return nil
-		}
-	case convTime:
-		t := (*time.Time)(v.Addr().UnsafePointer()) // time.Time or a named type of it
-		switch x := src.(type) {
-		case time.Time:
-			*t = UTCWallClock(x) // the driver's parse of the stored text in its loc
-			if y := t.Year(); y < 1 || y > 9999 {
-				return fmt.Errorf("%v is in year %d: no DATETIME holds it: %w", x, y, ErrConvert)
-			}
-			return nil
-		case []byte:
-			return parseDateTime(t, x)
-		case string:
-			return parseDateTime(t, []byte(x))
-		}
-	case convSQL:
-		return d.scanSQL(v, src)
-	case convArray:
-		b, ok := asBytes(src)
-		if !ok {
-			return d.badSource(v, src)
-		}
-		if len(b) != v.Len() {
-			return fmt.Errorf("%d bytes for a %v, which holds exactly %d: %w", len(b), v.Type(), v.Len(), ErrConvert)
-		}
-		reflect.Copy(v, reflect.ValueOf(b))
-		return nil
-	case convJSON:
-		b, ok := asBytes(src)
-		if !ok {
-			return d.badSource(v, src)
-		}
-		if d.Type == rawMessageType {
-			if err := checkRawJSON(b, false); err != nil {
-				return fmt.Errorf("json.RawMessage: %w: %w", err, ErrConvert)
-			}
-			v.SetBytes(bytes.Clone(b)) // the driver reuses b
-			return nil
-		}
-		v.SetZero() // decode into a clean value: a map or slice must not merge
-		var err error
-		if un, ok := d.codec.(NumberCodec); ok && d.useNumber {
-			err = un.UnmarshalUseNumber(b, v.Addr().Interface())
-		} else {
-			err = d.codec.Unmarshal(b, v.Addr().Interface())
-		}
-		if err != nil {
-			return fmt.Errorf("decoding JSON: %w", err)
-		}
-		return nil
-	case convBinary, convProto, convText:
-		b, ok := asBytes(src)
-		if !ok {
-			return d.badSource(v, src)
-		}
+// scanNull stores SQL NULL in v, the field.
+func (d *Descriptor) scanNull(v reflect.Value) error {
+	switch {
+	case d.nullZero:
 		v.SetZero()
-		switch d.conv {
-		case convBinary:
-			// BinaryUnmarshaler must copy what it keeps, by its contract.
-			return v.Addr().Interface().(encoding.BinaryUnmarshaler).UnmarshalBinary(b)
-		case convText:
-			// Likewise TextUnmarshaler.
-			return v.Addr().Interface().(encoding.TextUnmarshaler).UnmarshalText(b)
-		default:
-			// A generated Unmarshal may alias its input; give it its own copy.
-			return v.Addr().Interface().(protoUnmarshaler).Unmarshal(append([]byte(nil), b...))
+		return nil
+	case d.conv == ConvSQL:
+		return d.scanSQL(v, nil)
+	}
+	return d.errorf("scan", "column is NULL but the field is neither a pointer nor tagged implicitnull: %w", ErrUnexpectedNull)
+}
+
+// The scan functions of the conversions (see setFuncs) store src, a
+// non-nil driver value, in v, a settable value of the descriptor's Type.
+// A source they do not take is an error wrapping ErrConvert.
+
+func parseErr(err error) error { return fmt.Errorf("%w: %w", err, ErrConvert) }
+
+func scanInt(d *Descriptor, v reflect.Value, src any) error {
+	switch x := src.(type) {
+	case int64:
+		return setInt(v, x)
+	case uint64:
+		if x > math.MaxInt64 {
+			return fmt.Errorf("value %d out of range for %v: %w", x, v.Type(), ErrConvert)
 		}
+		return setInt(v, int64(x))
+	case []byte:
+		n, err := strconv.ParseInt(string(x), 10, 64)
+		if err != nil {
+			return parseErr(err)
+		}
+		return setInt(v, n)
+	case string:
+		n, err := strconv.ParseInt(x, 10, 64)
+		if err != nil {
+			return parseErr(err)
+		}
+		return setInt(v, n)
+	case bool:
+		if x {
+			return setInt(v, 1)
+		}
+		return setInt(v, 0)
 	}
 	return d.badSource(v, src)
+}
+
+func scanUint(d *Descriptor, v reflect.Value, src any) error {
+	switch x := src.(type) {
+	case int64:
+		if x < 0 {
+			return fmt.Errorf("value %d out of range for %v: %w", x, v.Type(), ErrConvert)
+		}
+		return setUint(v, uint64(x))
+	case uint64:
+		return setUint(v, x)
+	case []byte:
+		n, err := strconv.ParseUint(string(x), 10, 64)
+		if err != nil {
+			return parseErr(err)
+		}
+		return setUint(v, n)
+	case string:
+		n, err := strconv.ParseUint(x, 10, 64)
+		if err != nil {
+			return parseErr(err)
+		}
+		return setUint(v, n)
+	case bool:
+		if x {
+			return setUint(v, 1)
+		}
+		return setUint(v, 0)
+	}
+	return d.badSource(v, src)
+}
+
+func scanFloat(d *Descriptor, v reflect.Value, src any) error {
+	var f float64
+	switch x := src.(type) {
+	case float64:
+		f = x
+	case float32:
+		f = float64(x)
+	case int64:
+		f = float64(x)
+	case uint64:
+		f = float64(x)
+	case []byte:
+		var err error
+		if f, err = strconv.ParseFloat(string(x), 64); err != nil {
+			return parseErr(err)
+		}
+	case string:
+		var err error
+		if f, err = strconv.ParseFloat(x, 64); err != nil {
+			return parseErr(err)
+		}
+	default:
+		return d.badSource(v, src)
+	}
+	if math.IsNaN(f) || math.IsInf(f, 0) {
+		return fmt.Errorf("value %v is not a number a column can hold: %w", f, ErrConvert)
+	}
+	if v.Kind() == reflect.Float32 && math.Abs(f) > math.MaxFloat32 {
+		return fmt.Errorf("value %g out of range for %v: %w", f, v.Type(), ErrConvert)
+	}
+	v.SetFloat(f)
+	return nil
+}
+
+func scanString(d *Descriptor, v reflect.Value, src any) error {
+	switch x := src.(type) {
+	case []byte:
+		v.SetString(string(x))
+	case string:
+		v.SetString(x)
+	case int64:
+		v.SetString(strconv.FormatInt(x, 10))
+	case uint64:
+		v.SetString(strconv.FormatUint(x, 10))
+	case float64:
+		v.SetString(strconv.FormatFloat(x, 'g', -1, 64))
+	case bool:
+		v.SetString(strconv.FormatBool(x))
+	case time.Time:
+		v.SetString(x.Format(time.RFC3339Nano))
+	default:
+		return d.badSource(v, src)
+	}
+	return nil
+}
+
+func scanBool(d *Descriptor, v reflect.Value, src any) error {
+	var b bool
+	switch x := src.(type) {
+	case bool:
+		b = x
+	case int64:
+		b = x != 0
+	case uint64:
+		b = x != 0
+	case []byte:
+		var err error
+		if b, err = strconv.ParseBool(string(x)); err != nil {
+			return parseErr(err)
+		}
+	case string:
+		var err error
+		if b, err = strconv.ParseBool(x); err != nil {
+			return parseErr(err)
+		}
+	default:
+		return d.badSource(v, src)
+	}
+	v.SetBool(b)
+	return nil
+}
+
+func scanBytes(d *Descriptor, v reflect.Value, src any) error {
+	switch x := src.(type) {
+	case []byte:
+		b := make([]byte, len(x))
+		copy(b, x)
+		v.SetBytes(b)
+	case string:
+		v.SetBytes([]byte(x))
+	default:
+		return d.badSource(v, src)
+	}
+	return nil
+}
+
+func scanTime(d *Descriptor, v reflect.Value, src any) error {
+	t := (*time.Time)(v.Addr().UnsafePointer()) // time.Time or a named type of it
+	switch x := src.(type) {
+	case time.Time:
+		*t = UTCWallClock(x) // the driver's parse of the stored text in its loc
+		if y := t.Year(); y < 1 || y > 9999 {
+			return fmt.Errorf("%v is in year %d: no DATETIME holds it: %w", x, y, ErrConvert)
+		}
+		return nil
+	case []byte:
+		return parseDateTime(t, x)
+	case string:
+		return parseDateTime(t, []byte(x))
+	}
+	return d.badSource(v, src)
+}
+
+func scanSQL(d *Descriptor, v reflect.Value, src any) error { return d.scanSQL(v, src) }
+
+func scanByteArray(d *Descriptor, v reflect.Value, src any) error {
+	b, ok := asBytes(src)
+	if !ok {
+		return d.badSource(v, src)
+	}
+	if len(b) != v.Len() {
+		return fmt.Errorf("%d bytes for a %v, which holds exactly %d: %w", len(b), v.Type(), v.Len(), ErrConvert)
+	}
+	reflect.Copy(v, reflect.ValueOf(b))
+	return nil
+}
+
+func scanRawJSON(d *Descriptor, v reflect.Value, src any) error {
+	b, ok := asBytes(src)
+	if !ok {
+		return d.badSource(v, src)
+	}
+	if err := checkRawJSON(b, false); err != nil {
+		return fmt.Errorf("json.RawMessage: %w: %w", err, ErrConvert)
+	}
+	v.SetBytes(bytes.Clone(b)) // the driver reuses b
+	return nil
+}
+
+func scanJSON(d *Descriptor, v reflect.Value, src any) error {
+	b, ok := asBytes(src)
+	if !ok {
+		return d.badSource(v, src)
+	}
+	v.SetZero() // decode into a clean value: a map or slice must not merge
+	var err error
+	if un, ok := d.codec.(NumberCodec); ok && d.useNumber {
+		err = un.UnmarshalUseNumber(b, v.Addr().Interface())
+	} else {
+		err = d.codec.Unmarshal(b, v.Addr().Interface())
+	}
+	if err != nil {
+		return fmt.Errorf("decoding JSON: %w", err)
+	}
+	return nil
+}
+
+func scanBinary(d *Descriptor, v reflect.Value, src any) error {
+	b, ok := asBytes(src)
+	if !ok {
+		return d.badSource(v, src)
+	}
+	v.SetZero()
+	// BinaryUnmarshaler must copy what it keeps, by its contract.
+	return v.Addr().Interface().(encoding.BinaryUnmarshaler).UnmarshalBinary(b)
+}
+
+func scanText(d *Descriptor, v reflect.Value, src any) error {
+	b, ok := asBytes(src)
+	if !ok {
+		return d.badSource(v, src)
+	}
+	v.SetZero()
+	// TextUnmarshaler must copy what it keeps, by its contract.
+	return v.Addr().Interface().(encoding.TextUnmarshaler).UnmarshalText(b)
+}
+
+func scanProto(d *Descriptor, v reflect.Value, src any) error {
+	b, ok := asBytes(src)
+	if !ok {
+		return d.badSource(v, src)
+	}
+	v.SetZero()
+	// A generated Unmarshal may alias its input; give it its own copy.
+	return v.Addr().Interface().(protoUnmarshaler).Unmarshal(append([]byte(nil), b...))
 }
 
 func (d *Descriptor) scanSQL(v reflect.Value, src any) error {
@@ -486,73 +512,115 @@ func isJSONNull(src any) bool {
 	return string(bytes.TrimSpace(b)) == "null"
 }
 
-// scanFast stores the most common (source, field) pairs through a typed
-// pointer to the field, without reflection. It reports whether it
-// handled src; if not, the reflective path does. Named types share the
-// layout of their kind, so they take the fast path too.
-func (d *Descriptor) scanFast(p unsafe.Pointer, src any) (bool, error) {
-	if d.Ptr || !d.plain {
-		return false, nil
+// fastScanner returns the row-mode fast path for a field of conversion
+// conv and kind (not a pointer, not implicitnull), or nil. A fast path
+// stores the most common (source, field) pairs through a typed pointer to
+// the field, without reflection, and reports whether it handled src; if
+// not, the conversion's scan function does (and reports what is wrong).
+// Named types share the layout of their kind, so they take it too.
+func fastScanner(conv Conversion, kind reflect.Kind) func(p unsafe.Pointer, src any) bool {
+	switch conv {
+	case ConvInt:
+		switch {
+		case kind == reflect.Int64, kind == reflect.Int && strconv.IntSize == 64:
+			return fastInt64
+		case kind == reflect.Int32:
+			return fastInt32
+		case kind == reflect.Int16:
+			return fastInt16
+		case kind == reflect.Int8:
+			return fastInt8
+		}
+	case ConvString:
+		return fastString
+	case ConvBool:
+		return fastBool
+	case ConvFloat:
+		if kind == reflect.Float64 {
+			return fastFloat64
+		}
+	case ConvTime:
+		return fastTime
 	}
-	switch d.conv {
-	case convInt:
-		n, ok := src.(int64)
-		if !ok {
-			return false, nil
-		}
-		switch d.Kind {
-		case reflect.Int64, reflect.Int:
-			*(*int64)(p) = n
-		case reflect.Int32:
-			if n < math.MinInt32 || n > math.MaxInt32 {
-				return false, nil // the reflective path reports it
-			}
-			*(*int32)(p) = int32(n)
-		case reflect.Int16:
-			if n < math.MinInt16 || n > math.MaxInt16 {
-				return false, nil
-			}
-			*(*int16)(p) = int16(n)
-		case reflect.Int8:
-			if n < math.MinInt8 || n > math.MaxInt8 {
-				return false, nil
-			}
-			*(*int8)(p) = int8(n)
-		default:
-			return false, nil
-		}
-		return true, nil
-	case convString:
-		switch x := src.(type) {
-		case []byte:
-			*(*string)(p) = string(x)
-			return true, nil
-		case string:
-			*(*string)(p) = x
-			return true, nil
-		}
-	case convBool:
-		switch x := src.(type) {
-		case int64:
-			*(*bool)(p) = x != 0
-			return true, nil
-		case bool:
-			*(*bool)(p) = x
-			return true, nil
-		}
-	case convFloat:
-		if x, ok := src.(float64); ok && d.Kind == reflect.Float64 && !math.IsNaN(x) && !math.IsInf(x, 0) {
-			*(*float64)(p) = x
-			return true, nil
-		}
-	case convTime:
-		if x, ok := src.(time.Time); ok {
-			if x = UTCWallClock(x); x.Year() < 1 || x.Year() > 9999 {
-				return false, nil // the reflective path reports it
-			}
-			*(*time.Time)(p) = x
-			return true, nil
-		}
+	return nil
+}
+
+func fastInt64(p unsafe.Pointer, src any) bool {
+	n, ok := src.(int64)
+	if ok {
+		*(*int64)(p) = n
 	}
-	return false, nil
+	return ok
+}
+
+func fastInt32(p unsafe.Pointer, src any) bool {
+	n, ok := src.(int64)
+	if !ok || n < math.MinInt32 || n > math.MaxInt32 {
+		return false // out of range: the scan function reports it
+	}
+	*(*int32)(p) = int32(n)
+	return true
+}
+
+func fastInt16(p unsafe.Pointer, src any) bool {
+	n, ok := src.(int64)
+	if !ok || n < math.MinInt16 || n > math.MaxInt16 {
+		return false
+	}
+	*(*int16)(p) = int16(n)
+	return true
+}
+
+func fastInt8(p unsafe.Pointer, src any) bool {
+	n, ok := src.(int64)
+	if !ok || n < math.MinInt8 || n > math.MaxInt8 {
+		return false
+	}
+	*(*int8)(p) = int8(n)
+	return true
+}
+
+func fastString(p unsafe.Pointer, src any) bool {
+	switch x := src.(type) {
+	case []byte:
+		*(*string)(p) = string(x)
+		return true
+	case string:
+		*(*string)(p) = x
+		return true
+	}
+	return false
+}
+
+func fastBool(p unsafe.Pointer, src any) bool {
+	switch x := src.(type) {
+	case int64:
+		*(*bool)(p) = x != 0
+		return true
+	case bool:
+		*(*bool)(p) = x
+		return true
+	}
+	return false
+}
+
+func fastFloat64(p unsafe.Pointer, src any) bool {
+	x, ok := src.(float64)
+	if !ok || math.IsNaN(x) || math.IsInf(x, 0) {
+		return false
+	}
+	*(*float64)(p) = x
+	return true
+}
+
+func fastTime(p unsafe.Pointer, src any) bool {
+	x, ok := src.(time.Time)
+	if !ok {
+		return false
+	}
+	if x = UTCWallClock(x); x.Year() < 1 || x.Year() > 9999 {
+		return false // the scan function reports it
+	}
+	*(*time.Time)(p) = x
+	return true
 }

@@ -43,7 +43,7 @@ func (v Valuer) Value() (driver.Value, error) { return v.d.Value(v.v) }
 // JSON is returned as a string, not []byte: with interpolateParams=true,
 // MySQL 8 refuses a JSON document sent as _binary.
 func (d *Descriptor) Value(field reflect.Value) (driver.Value, error) {
-	if d.Ptr {
+	if d.ptr {
 		if field.IsNil() {
 			return nil, nil
 		}
@@ -52,146 +52,205 @@ func (d *Descriptor) Value(field reflect.Value) (driver.Value, error) {
 	return d.value(field)
 }
 
-// value converts v, of type d.Type, to a driver.Value.
+// value converts v, of type d.typ, to a driver.Value.
 func (d *Descriptor) value(v reflect.Value) (driver.Value, error) {
-	if d.Tag.ImplicitNull && (v.IsZero() || d.conv == convTime && timeOf(v).IsZero()) {
-		return nil, nil // (a zero time.Time moved to a location is zero too)
+	if d.tag.ImplicitNull && d.isZero(v) {
+		return nil, nil
 	}
-	if d.direct && !v.CanAddr() {
-		// Interface of a value that is not addressable points at its
-		// memory (a struct copy the caller made), without an allocation.
-		switch d.conv {
-		case convFloat:
-			if f := v.Float(); math.IsNaN(f) || math.IsInf(f, 0) {
-				break // the error below
-			}
-			return v.Interface(), nil
-		case convBytes:
-			if v.IsNil() {
-				return nil, nil
-			}
-			return v.Interface(), nil
-		default:
-			return v.Interface(), nil
+	return d.valueFn(d, v)
+}
+
+// isZero reports whether v is the zero value of an implicitnull field (a
+// zero time.Time moved to a location is zero too).
+func (d *Descriptor) isZero(v reflect.Value) bool {
+	return v.IsZero() || d.conv == ConvTime && timeOf(v).IsZero()
+}
+
+// The value functions of the conversions (see setFuncs) convert v, a
+// value of the descriptor's Type, to a driver.Value.
+
+// valueDirectString is the value function of a string field, which is
+// its own driver.Value: the interface of a value that is not addressable
+// points at its memory (a struct copy the caller made), without an
+// allocation.
+func valueDirectString(_ *Descriptor, v reflect.Value) (driver.Value, error) {
+	if !v.CanAddr() {
+		return v.Interface(), nil
+	}
+	return v.String(), nil
+}
+
+// valueDirectInt is valueDirectString for an int64 field.
+func valueDirectInt(_ *Descriptor, v reflect.Value) (driver.Value, error) {
+	if !v.CanAddr() {
+		return v.Interface(), nil
+	}
+	return v.Int(), nil
+}
+
+// valueDirectFloat is valueDirect for a float64 field.
+func valueDirectFloat(d *Descriptor, v reflect.Value) (driver.Value, error) {
+	if f := v.Float(); !v.CanAddr() && !math.IsNaN(f) && !math.IsInf(f, 0) {
+		return v.Interface(), nil
+	}
+	return valueFloat(d, v)
+}
+
+// valueDirectBytes is valueDirect for a []byte field.
+func valueDirectBytes(d *Descriptor, v reflect.Value) (driver.Value, error) {
+	if v.IsNil() {
+		return nil, nil
+	}
+	if !v.CanAddr() {
+		return v.Interface(), nil
+	}
+	return v.Bytes(), nil
+}
+
+func valueBool(_ *Descriptor, v reflect.Value) (driver.Value, error) { return v.Bool(), nil }
+
+func valueInt(_ *Descriptor, v reflect.Value) (driver.Value, error) { return v.Int(), nil }
+
+func valueUint(_ *Descriptor, v reflect.Value) (driver.Value, error) {
+	if u := v.Uint(); u > math.MaxInt64 {
+		return u, nil
+	} else {
+		return int64(u), nil
+	}
+}
+
+func valueFloat(d *Descriptor, v reflect.Value) (driver.Value, error) {
+	f := v.Float()
+	if math.IsNaN(f) || math.IsInf(f, 0) {
+		return nil, d.errorf("value", "%v cannot be stored: MySQL and MariaDB have no NaN or infinity: %w", f, ErrConvert)
+	}
+	return f, nil
+}
+
+func valueString(_ *Descriptor, v reflect.Value) (driver.Value, error) { return v.String(), nil }
+
+func valueBytes(_ *Descriptor, v reflect.Value) (driver.Value, error) {
+	b := v.Bytes()
+	if b == nil {
+		return nil, nil
+	}
+	return b, nil
+}
+
+func valueTime(d *Descriptor, v reflect.Value) (driver.Value, error) {
+	out, err := TimeValue(timeOf(v))
+	if err != nil {
+		return nil, d.wrap("value", err)
+	}
+	return out, nil
+}
+
+func valueSQL(d *Descriptor, v reflect.Value) (driver.Value, error) {
+	valuer, ok := asInterface(v, valuerType).(driver.Valuer)
+	if !ok {
+		return nil, nil // a nil pointer receiver: NULL
+	}
+	out, err := valuer.Value()
+	if err != nil {
+		return nil, d.wrap("value", err)
+	}
+	if t, ok := out.(time.Time); ok {
+		// sql.NullTime, sql.Null[time.Time] or the user's own type:
+		// sent as UTC text, as a time.Time field is.
+		if out, err = TimeValue(t); err != nil {
+			return nil, d.wrap("value", err)
 		}
 	}
-	switch d.conv {
-	case convBool:
-		return v.Bool(), nil
-	case convInt:
-		return v.Int(), nil
-	case convUint:
-		if u := v.Uint(); u > math.MaxInt64 {
-			return u, nil
-		} else {
-			return int64(u), nil
-		}
-	case convFloat:
-		f := v.Float()
-		if math.IsNaN(f) || math.IsInf(f, 0) {
-			return nil, d.errorf("value", "%v cannot be stored: MySQL and MariaDB have no NaN or infinity: %w", f, ErrConvert)
-		}
-		return f, nil
-	case convString:
-		return v.String(), nil
-	case convBytes:
-		b := v.Bytes()
-		if b == nil {
+	return out, nil
+}
+
+func valueByteArray(_ *Descriptor, v reflect.Value) (driver.Value, error) {
+	b := make([]byte, v.Len())
+	reflect.Copy(reflect.ValueOf(b), v)
+	return b, nil
+}
+
+func valueRawJSON(d *Descriptor, v reflect.Value) (driver.Value, error) {
+	// The caller's own document: stored byte for byte, once checked.
+	raw := v.Bytes()
+	if raw == nil {
+		return nil, nil
+	}
+	if err := checkRawJSON(raw, true); err != nil {
+		return nil, d.errorf("value", "json.RawMessage: %w: %w", err, ErrConvert)
+	}
+	return string(raw), nil
+}
+
+func valueJSON(d *Descriptor, v reflect.Value) (driver.Value, error) {
+	switch v.Kind() {
+	case reflect.Pointer, reflect.Map, reflect.Slice, reflect.Interface:
+		if v.IsNil() {
 			return nil, nil
 		}
-		return b, nil
-	case convTime:
-		out, err := TimeValue(timeOf(v))
-		if err != nil {
-			return nil, d.wrap("value", err)
-		}
-		return out, nil
-	case convSQL:
-		valuer, ok := asInterface(v, valuerType).(driver.Valuer)
-		if !ok {
-			return nil, nil // a nil pointer receiver: NULL
-		}
-		out, err := valuer.Value()
-		if err != nil {
-			return nil, d.wrap("value", err)
-		}
-		if t, ok := out.(time.Time); ok {
-			// sql.NullTime, sql.Null[time.Time] or the user's own type:
-			// sent as UTC text, as a time.Time field is.
-			if out, err = TimeValue(t); err != nil {
-				return nil, d.wrap("value", err)
-			}
-		}
-		return out, nil
-	case convArray:
-		b := make([]byte, v.Len())
-		reflect.Copy(reflect.ValueOf(b), v)
-		return b, nil
-	case convJSON:
-		switch v.Kind() {
-		case reflect.Pointer, reflect.Map, reflect.Slice, reflect.Interface:
-			if v.IsNil() {
-				return nil, nil
-			}
-		}
-		if d.Type == rawMessageType {
-			// The caller's own document: stored byte for byte, once checked.
-			raw := v.Bytes()
-			if err := checkRawJSON(raw, true); err != nil {
-				return nil, d.errorf("value", "json.RawMessage: %w: %w", err, ErrConvert)
-			}
-			return string(raw), nil
-		}
-		b, err := d.codec.Marshal(addrOrValue(v))
-		if err != nil {
-			return nil, d.wrap("value", fmt.Errorf("encoding JSON: %w", err))
-		}
-		if d.Nullable() && string(b) == "null" {
-			// A nil in an interface (a typed nil pointer, map or slice) or
-			// behind a pointer, or a Marshaler that writes null: SQL NULL,
-			// as an untyped nil is, so that IS NULL finds it.
-			return nil, nil
-		}
-		if i := replacedInvalidUTF8(b); i >= 0 {
-			// The encoder writes \ufffd for each invalid byte of a string;
-			// the same escape copied from a json.RawMessage (or another
-			// Marshaler's output) is valid JSON and the caller's choice.
-			if path, bad := invalidUTF8(reflect.ValueOf(addrOrValue(v)), 0); bad {
-				return nil, d.errorf("value", "encoding JSON: %s holds invalid UTF-8 (the encoder replaced it with U+FFFD at byte %d of the document): %w", path, i, ErrConvert)
-			}
-		}
-		if d.checkJSON {
-			if err := checkEncodedJSON(b); err != nil {
-				return nil, d.errorf("value", "encoding JSON: %w: %w", err, ErrConvert)
-			}
-		}
-		if _, std := d.codec.(JSONCodec); std {
-			// JSONCodec.Marshal returns a copy of its pooled buffer that
-			// nothing else refers to: it becomes the string without a
-			// second copy.
-			return unsafe.String(unsafe.SliceData(b), len(b)), nil
-		}
-		return string(b), nil
-	case convBinary:
-		b, err := asInterface(v, binaryMarshalerType).(encoding.BinaryMarshaler).MarshalBinary()
-		if err != nil {
-			return nil, d.wrap("value", err)
-		}
-		return b, nil
-	case convProto:
-		b, err := asInterface(v, protoMarshalerType).(protoMarshaler).Marshal()
-		if err != nil {
-			return nil, d.wrap("value", err)
-		}
-		return b, nil
-	case convText:
-		b, err := asInterface(v, textMarshalerType).(encoding.TextMarshaler).MarshalText()
-		if err != nil {
-			return nil, d.wrap("value", err)
-		}
-		return string(b), nil
 	}
-	return nil, d.errorf("value", "no conversion: %w", ErrUnsupportedType)
+	b, err := d.codec.Marshal(addrOrValue(v))
+	if err != nil {
+		return nil, d.wrap("value", fmt.Errorf("encoding JSON: %w", err))
+	}
+	if d.nullable && string(b) == "null" {
+		// A nil in an interface (a typed nil pointer, map or slice) or
+		// behind a pointer, or a Marshaler that writes null: SQL NULL,
+		// as an untyped nil is, so that IS NULL finds it.
+		return nil, nil
+	}
+	if err := d.checkEncoded(v, b); err != nil {
+		return nil, err
+	}
+	if _, std := d.codec.(JSONCodec); std {
+		// JSONCodec.Marshal returns a copy of its pooled buffer that
+		// nothing else refers to: it becomes the string without a
+		// second copy.
+		return unsafe.String(unsafe.SliceData(b), len(b)), nil
+	}
+	return string(b), nil
+}
+
+// checkEncoded checks b, the JSON document encoded from v.
+func (d *Descriptor) checkEncoded(v reflect.Value, b []byte) error {
+	if i := replacedInvalidUTF8(b); i >= 0 {
+		// The encoder writes \ufffd for each invalid byte of a string;
+		// the same escape copied from a json.RawMessage (or another
+		// Marshaler's output) is valid JSON and the caller's choice.
+		if path, bad := invalidUTF8(reflect.ValueOf(addrOrValue(v)), 0); bad {
+			return d.errorf("value", "encoding JSON: %s holds invalid UTF-8 (the encoder replaced it with U+FFFD at byte %d of the document): %w", path, i, ErrConvert)
+		}
+	}
+	if d.checkJSON {
+		if err := checkEncodedJSON(b); err != nil {
+			return d.errorf("value", "encoding JSON: %w: %w", err, ErrConvert)
+		}
+	}
+	return nil
+}
+
+func valueBinary(d *Descriptor, v reflect.Value) (driver.Value, error) {
+	b, err := asInterface(v, binaryMarshalerType).(encoding.BinaryMarshaler).MarshalBinary()
+	if err != nil {
+		return nil, d.wrap("value", err)
+	}
+	return b, nil
+}
+
+func valueProto(d *Descriptor, v reflect.Value) (driver.Value, error) {
+	b, err := asInterface(v, protoMarshalerType).(protoMarshaler).Marshal()
+	if err != nil {
+		return nil, d.wrap("value", err)
+	}
+	return b, nil
+}
+
+func valueText(d *Descriptor, v reflect.Value) (driver.Value, error) {
+	b, err := asInterface(v, textMarshalerType).(encoding.TextMarshaler).MarshalText()
+	if err != nil {
+		return nil, d.wrap("value", err)
+	}
+	return string(b), nil
 }
 
 // timeOf returns the time.Time v holds (a time.Time or a named type of
@@ -237,125 +296,162 @@ func asInterface(v reflect.Value, iface reflect.Type) any {
 // string column, ...). An integer that does not fit the field's type is an
 // error wrapping [ErrConvert]. nil stays nil.
 func (d *Descriptor) ValueOf(x any) (driver.Value, error) {
-	// Fast paths for the common cases: no reflection, and an int64 or
-	// string already of the right shape is returned as it is, with no new
-	// allocation.
-	if !d.Tag.ImplicitNull {
-		// The int64 and string cases return x itself, the caller's
-		// interface value, rather than the typed value, which would be
-		// boxed again.
-		switch y := x.(type) {
-		case nil:
-			return nil, nil
-		case int64:
-			if d.conv == convInt && fitsInt(y, d.Type.Bits()) {
-				return x, nil
-			}
-		case int:
-			if d.conv == convInt && fitsInt(int64(y), d.Type.Bits()) {
-				return int64(y), nil
-			}
-		case int32:
-			if d.conv == convInt && fitsInt(int64(y), d.Type.Bits()) {
-				return int64(y), nil
-			}
-		case string:
-			if d.conv == convString {
-				return x, nil
-			}
-		}
+	if v, ok := d.valueOfFast(x); ok {
+		return v, nil
 	}
 	if x == nil {
 		return nil, nil
 	}
 	rv := reflect.ValueOf(x)
 	t := rv.Type()
-	if t == d.Type {
+	if t == d.typ {
 		return d.value(rv)
-	}
-	if t.Kind() == reflect.Pointer && t.Elem() == d.Type {
-		if rv.IsNil() {
-			return nil, nil
-		}
-		return d.value(rv.Elem())
 	}
 	if t.Kind() == reflect.Pointer {
 		if rv.IsNil() {
 			return nil, nil
 		}
 		rv, t = rv.Elem(), t.Elem()
-	}
-	conv := reflect.New(d.Type).Elem()
-	if d.conv == convJSON {
-		if d.Kind == reflect.Interface && t.Implements(d.Type) {
-			// A JSON column of type any (or another interface): any value
-			// the field could hold is a document, written as the field
-			// holding it would be.
-			conv.Set(rv)
-			return d.value(conv)
-		}
-		if t == rawMessageType {
-			// A document given as it is, for any JSON column.
-			raw := rv.Bytes()
-			if raw == nil || d.Nullable() && string(bytes.TrimSpace(raw)) == "null" {
-				return nil, nil
-			}
-			if err := checkRawJSON(raw, true); err != nil {
-				return nil, d.errorf("value", "json.RawMessage: %w: %w", err, ErrConvert)
-			}
-			return string(raw), nil
+		if t == d.typ {
+			return d.value(rv)
 		}
 	}
-	switch d.conv {
-	case convInt, convUint:
-		switch t.Kind() {
-		case reflect.Int, reflect.Int8, reflect.Int16, reflect.Int32, reflect.Int64:
-			if err := setInt(conv, rv.Int()); err != nil {
-				return nil, d.wrap("value", err)
-			}
-			return d.value(conv)
-		case reflect.Uint, reflect.Uint8, reflect.Uint16, reflect.Uint32, reflect.Uint64, reflect.Uintptr:
-			if err := setUint(conv, rv.Uint()); err != nil {
-				return nil, d.wrap("value", err)
-			}
-			return d.value(conv)
-		}
-	case convFloat:
-		switch t.Kind() {
-		case reflect.Float32, reflect.Float64:
-			conv.SetFloat(rv.Float())
-			return d.value(conv)
-		case reflect.Int, reflect.Int8, reflect.Int16, reflect.Int32, reflect.Int64:
-			conv.SetFloat(float64(rv.Int()))
-			return d.value(conv)
-		case reflect.Uint, reflect.Uint8, reflect.Uint16, reflect.Uint32, reflect.Uint64:
-			conv.SetFloat(float64(rv.Uint()))
-			return d.value(conv)
-		}
-	case convString:
-		if t.Kind() == reflect.String {
-			conv.SetString(rv.String())
-			return d.value(conv)
-		}
-	case convBool:
-		if t.Kind() == reflect.Bool {
-			conv.SetBool(rv.Bool())
-			return d.value(conv)
-		}
-	case convBytes:
-		if t.Kind() == reflect.Slice && t.Elem().Kind() == reflect.Uint8 {
-			conv.SetBytes(rv.Bytes())
-			return d.value(conv)
-		}
-		if t.Kind() == reflect.String {
-			conv.SetBytes([]byte(rv.String()))
-			return d.value(conv)
+	if d.fromFn != nil {
+		if out, ok, err := d.fromFn(d, rv); ok {
+			return out, err
 		}
 	}
-	if t.ConvertibleTo(d.Type) && sameFamily(t, d.Type) {
-		return d.value(rv.Convert(d.Type))
+	if t.ConvertibleTo(d.typ) && sameFamily(t, d.typ) {
+		return d.value(rv.Convert(d.typ))
 	}
-	return nil, d.errorf("value", "cannot use a %v for a column of Go type %v: %w", t, d.fieldType(), ErrConvert)
+	return nil, d.errorf("value", "cannot use a %v for a column of Go type %v: %w", t, d.ftype, ErrConvert)
+}
+
+// valueOfFast is ValueOf of the common cases: no reflection, and an int64
+// or string already of the right shape is returned as it is, the
+// caller's interface value rather than the typed value, which would be
+// boxed again.
+func (d *Descriptor) valueOfFast(x any) (driver.Value, bool) {
+	switch y := x.(type) {
+	case nil:
+		return nil, true
+	case int64:
+		if d.ofInt && fitsInt(y, d.bits) {
+			return x, true
+		}
+	case int:
+		if d.ofInt && fitsInt(int64(y), d.bits) {
+			return int64(y), true
+		}
+	case int32:
+		if d.ofInt && fitsInt(int64(y), d.bits) {
+			return int64(y), true
+		}
+	case string:
+		if d.ofString {
+			return x, true
+		}
+	}
+	return nil, false
+}
+
+// A fromFunc is ValueOf of rv, a value of another type than the field's
+// (and not a pointer), for one conversion: it converts rv to the field's
+// type when it is of the conversion's family, and reports whether it did.
+type fromFunc func(d *Descriptor, rv reflect.Value) (driver.Value, bool, error)
+
+// converted returns the driver value of conv, a converted value of the
+// field's type, for a fromFunc.
+func (d *Descriptor) converted(conv reflect.Value) (driver.Value, bool, error) {
+	v, err := d.value(conv)
+	return v, true, err
+}
+
+func fromInteger(d *Descriptor, rv reflect.Value) (driver.Value, bool, error) {
+	conv := reflect.New(d.typ).Elem()
+	var err error
+	switch rv.Kind() {
+	case reflect.Int, reflect.Int8, reflect.Int16, reflect.Int32, reflect.Int64:
+		err = setInt(conv, rv.Int())
+	case reflect.Uint, reflect.Uint8, reflect.Uint16, reflect.Uint32, reflect.Uint64, reflect.Uintptr:
+		err = setUint(conv, rv.Uint())
+	default:
+		return nil, false, nil
+	}
+	if err != nil {
+		return nil, true, d.wrap("value", err)
+	}
+	return d.converted(conv)
+}
+
+func fromFloat(d *Descriptor, rv reflect.Value) (driver.Value, bool, error) {
+	conv := reflect.New(d.typ).Elem()
+	switch rv.Kind() {
+	case reflect.Float32, reflect.Float64:
+		conv.SetFloat(rv.Float())
+	case reflect.Int, reflect.Int8, reflect.Int16, reflect.Int32, reflect.Int64:
+		conv.SetFloat(float64(rv.Int()))
+	case reflect.Uint, reflect.Uint8, reflect.Uint16, reflect.Uint32, reflect.Uint64:
+		conv.SetFloat(float64(rv.Uint()))
+	default:
+		return nil, false, nil
+	}
+	return d.converted(conv)
+}
+
+func fromString(d *Descriptor, rv reflect.Value) (driver.Value, bool, error) {
+	if rv.Kind() != reflect.String {
+		return nil, false, nil
+	}
+	conv := reflect.New(d.typ).Elem()
+	conv.SetString(rv.String())
+	return d.converted(conv)
+}
+
+func fromBool(d *Descriptor, rv reflect.Value) (driver.Value, bool, error) {
+	if rv.Kind() != reflect.Bool {
+		return nil, false, nil
+	}
+	conv := reflect.New(d.typ).Elem()
+	conv.SetBool(rv.Bool())
+	return d.converted(conv)
+}
+
+func fromBytes(d *Descriptor, rv reflect.Value) (driver.Value, bool, error) {
+	conv := reflect.New(d.typ).Elem()
+	switch {
+	case isByteSlice(rv.Type()):
+		conv.SetBytes(rv.Bytes())
+	case rv.Kind() == reflect.String:
+		conv.SetBytes([]byte(rv.String()))
+	default:
+		return nil, false, nil
+	}
+	return d.converted(conv)
+}
+
+func fromJSON(d *Descriptor, rv reflect.Value) (driver.Value, bool, error) {
+	t := rv.Type()
+	if d.kind == reflect.Interface && t.Implements(d.typ) {
+		// A JSON column of type any (or another interface): any value
+		// the field could hold is a document, written as the field
+		// holding it would be.
+		conv := reflect.New(d.typ).Elem()
+		conv.Set(rv)
+		return d.converted(conv)
+	}
+	if t != rawMessageType {
+		return nil, false, nil
+	}
+	// A document given as it is, for any JSON column.
+	raw := rv.Bytes()
+	if raw == nil || d.nullable && string(bytes.TrimSpace(raw)) == "null" {
+		return nil, true, nil
+	}
+	if err := checkRawJSON(raw, true); err != nil {
+		return nil, true, d.errorf("value", "json.RawMessage: %w: %w", err, ErrConvert)
+	}
+	return string(raw), true, nil
 }
 
 // sameFamily keeps ValueOf from using Go conversions that change meaning
@@ -419,10 +515,7 @@ func invalidUTF8(v reflect.Value, depth int) (string, bool) {
 	}
 	t := v.Type()
 	if t.Kind() == reflect.Pointer || t.Kind() == reflect.Interface {
-		if v.IsNil() {
-			return "", false
-		}
-		if t.Kind() == reflect.Pointer && t.Implements(jsonMarshalerType) {
+		if v.IsNil() || t.Kind() == reflect.Pointer && t.Implements(jsonMarshalerType) {
 			return "", false
 		}
 		return invalidUTF8(v.Elem(), depth+1)
@@ -442,25 +535,9 @@ func invalidUTF8(v reflect.Value, depth int) (string, bool) {
 			return "a string", true
 		}
 	case reflect.Struct:
-		for i := 0; i < t.NumField(); i++ {
-			f := t.Field(i)
-			if !f.IsExported() && !f.Anonymous || f.Tag.Get("json") == "-" {
-				continue
-			}
-			if where, bad := invalidUTF8(v.Field(i), depth+1); bad {
-				return "field " + f.Name + ": " + where, true
-			}
-		}
+		return invalidUTF8Struct(v, depth)
 	case reflect.Map:
-		it := v.MapRange()
-		for it.Next() {
-			if where, bad := invalidUTF8(it.Key(), depth+1); bad {
-				return "a map key: " + where, true
-			}
-			if where, bad := invalidUTF8(it.Value(), depth+1); bad {
-				return "a map value: " + where, true
-			}
-		}
+		return invalidUTF8Map(v, depth)
 	case reflect.Slice, reflect.Array:
 		if t.Elem().Kind() == reflect.Uint8 {
 			return "", false // base64
@@ -469,6 +546,36 @@ func invalidUTF8(v reflect.Value, depth int) (string, bool) {
 			if where, bad := invalidUTF8(v.Index(i), depth+1); bad {
 				return where, true
 			}
+		}
+	}
+	return "", false
+}
+
+// invalidUTF8Struct is invalidUTF8 of the fields of struct v that
+// encoding/json writes.
+func invalidUTF8Struct(v reflect.Value, depth int) (string, bool) {
+	t := v.Type()
+	for i := 0; i < t.NumField(); i++ {
+		f := t.Field(i)
+		if !f.IsExported() && !f.Anonymous || f.Tag.Get("json") == "-" {
+			continue
+		}
+		if where, bad := invalidUTF8(v.Field(i), depth+1); bad {
+			return "field " + f.Name + ": " + where, true
+		}
+	}
+	return "", false
+}
+
+// invalidUTF8Map is invalidUTF8 of the keys and values of map v.
+func invalidUTF8Map(v reflect.Value, depth int) (string, bool) {
+	it := v.MapRange()
+	for it.Next() {
+		if where, bad := invalidUTF8(it.Key(), depth+1); bad {
+			return "a map key: " + where, true
+		}
+		if where, bad := invalidUTF8(it.Value(), depth+1); bad {
+			return "a map value: " + where, true
 		}
 	}
 	return "", false

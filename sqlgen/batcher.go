@@ -12,7 +12,7 @@ import (
 	"sync"
 	"time"
 
-	"github.com/seed-b2691315/sqlgen/fields"
+	"github.com/seed-b2691315/sqlgen/internal/rowscan"
 )
 
 // Defaults of [WithBatching].
@@ -410,14 +410,14 @@ func (bt *batch) runGroup(ctx context.Context, tuples []tuple, query string, arg
 		fallBack()
 		return
 	}
-	var keyRow fields.Row
+	var keyRow rowscan.Row
 	scratch := reflect.New(t.typ)
 	keyRow.Set(scratch.UnsafePointer())
 	keyDest := make([]any, len(t.columns))
 	for i, c := range t.columns {
 		keyDest[i] = discard{}
 		if slices.Contains(bt.cols, c) {
-			keyDest[i] = c.desc.RowScanner(&keyRow, c.offset)
+			keyDest[i] = rowscan.NewScanner(c.desc, &keyRow, c.offset)
 		}
 	}
 	err := db.runMerged(ctx, t, query, args, func(rows *sql.Rows, set *scanSet) error {

@@ -6,7 +6,6 @@ import (
 	"errors"
 	"fmt"
 	"math"
-	"reflect"
 	"slices"
 	"strings"
 )
@@ -402,10 +401,7 @@ func findLiveColumn(cols []*liveColumn, name string) *liveColumn {
 }
 
 func fieldTypeString(c *column) string {
-	if c.desc.Ptr {
-		return reflect.PointerTo(c.desc.Type).String()
-	}
-	return c.desc.Type.String()
+	return c.desc.FieldType().String()
 }
 
 // Live type families, by DATA_TYPE.

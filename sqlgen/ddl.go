@@ -31,24 +31,26 @@ type goShape struct {
 // value its zero value writes is used, when it writes one.
 func shapeOf(d *fields.Descriptor) goShape {
 	switch conv := d.Conversion(); conv {
-	case "int", "uint", "float":
-		return goShape{family: conv, bits: d.Type.Bits()}
-	case "bool", "string", "bytes", "time", "json", "binary", "text":
-		return goShape{family: conv}
-	case "proto":
+	case fields.ConvInt, fields.ConvUint, fields.ConvFloat:
+		return goShape{family: conv.String(), bits: d.Type().Bits()}
+	case fields.ConvBool, fields.ConvString, fields.ConvBytes, fields.ConvTime, fields.ConvJSON, fields.ConvBinary, fields.ConvText:
+		return goShape{family: conv.String()}
+	case fields.ConvByteArray:
+		return goShape{family: "bytes"}
+	case fields.ConvProto:
 		return goShape{family: "binary"}
-	case "sql":
+	case fields.ConvSQL:
 		if d.IsTime() {
 			// sql.NullTime and the like, and a Valuer that returns a
 			// time.Time (sent as UTC text, see fields.TimeValue).
 			return goShape{family: "time"}
 		}
-		if inner, ok := nullStructValue(d.Type); ok {
+		if inner, ok := nullStructValue(d.Type()); ok {
 			if s, ok := plainShape(inner); ok {
 				return s
 			}
 		}
-		if v, err := d.Value(reflect.New(d.Type).Elem()); err == nil && v != nil {
+		if v, err := d.Value(reflect.New(d.Type()).Elem()); err == nil && v != nil {
 			return driverValueShape(v)
 		}
 	}

@@ -421,7 +421,7 @@ func (s *stmtSizer) tooLarge(t *table, what string, size int64) error {
 	}
 	if c := s.bigCol; c != nil {
 		return fmt.Errorf("sqlgen: %s: %w", what, &fields.Error{
-			Op: "value", Table: t.name, Column: c.name, Field: c.desc.Field, Type: c.desc.Type,
+			Op: "value", Table: t.name, Column: c.name, Field: c.desc.Field(), Type: c.desc.Type(),
 			Err: fmt.Errorf("%s: %w", msg, ErrTooLarge),
 		})
 	}

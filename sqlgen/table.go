@@ -13,6 +13,7 @@ import (
 	"unsafe"
 
 	"github.com/seed-b2691315/sqlgen/fields"
+	"github.com/seed-b2691315/sqlgen/internal/rowscan"
 )
 
 // table is everything known about one registered struct type, computed
@@ -54,7 +55,7 @@ type column struct {
 	desc    *fields.Descriptor
 	index   []int   // path for reflect.Value.FieldByIndex
 	offset  uintptr // byte offset of the field in the table's struct
-	direct  bool    // desc.DirectValue()
+	direct  bool    // rowscan.DirectValue(desc)
 
 }
 
@@ -69,8 +70,8 @@ func (c *column) fieldOf(sv reflect.Value) reflect.Value {
 // scanSet is one row's worth of scanners, with the []any that Rows.Scan
 // takes built once.
 type scanSet struct {
-	row      fields.Row // the struct the scanners write into
-	scanners []*fields.Scanner
+	row      rowscan.Row   // the struct the scanners write into
+	scanners []sql.Scanner // *fields.Scanner in row mode
 	dest     []any
 }
 
@@ -112,13 +113,13 @@ func newTable(name string, pk PrimaryKeyType, value any, codec fields.Codec) (*t
 			return nil, fmt.Errorf("table %q: an AutoIncrement table needs exactly one primary-key column, %v has %d: %w", name, typ, len(t.primary), ErrBadSchema)
 		}
 		c := t.primary[0]
-		switch c.desc.Kind {
+		switch c.desc.Kind() {
 		case reflect.Int, reflect.Int8, reflect.Int16, reflect.Int32, reflect.Int64,
 			reflect.Uint, reflect.Uint8, reflect.Uint16, reflect.Uint32, reflect.Uint64:
 		default:
-			return nil, fmt.Errorf("table %q: AutoIncrement primary key %s must be an integer, not %v: %w", name, c.field, c.desc.Type, ErrBadSchema)
+			return nil, fmt.Errorf("table %q: AutoIncrement primary key %s must be an integer, not %v: %w", name, c.field, c.desc.Type(), ErrBadSchema)
 		}
-		if c.desc.Ptr || c.desc.Conversion() != "int" && c.desc.Conversion() != "uint" {
+		if conv := c.desc.Conversion(); c.desc.Ptr() || conv != fields.ConvInt && conv != fields.ConvUint {
 			return nil, fmt.Errorf("table %q: AutoIncrement primary key %s must be a plain integer field: %w", name, c.field, ErrBadSchema)
 		}
 		t.autoInc = c
@@ -133,9 +134,9 @@ func newTable(name string, pk PrimaryKeyType, value any, codec fields.Codec) (*t
 	}
 	t.buildSQL()
 	t.scanners.New = func() any {
-		set := &scanSet{scanners: make([]*fields.Scanner, len(t.columns)), dest: make([]any, len(t.columns))}
+		set := &scanSet{scanners: make([]sql.Scanner, len(t.columns)), dest: make([]any, len(t.columns))}
 		for i, c := range t.columns {
-			set.scanners[i] = c.desc.RowScanner(&set.row, c.offset)
+			set.scanners[i] = rowscan.NewScanner(c.desc, &set.row, c.offset)
 			set.dest[i] = set.scanners[i]
 		}
 		return set
@@ -203,7 +204,7 @@ func (t *table) addFields(st reflect.Type, prefix []int, codec fields.Codec, see
 		if err != nil {
 			return fmt.Errorf("%w: %w", err, ErrBadSchema)
 		}
-		c := &column{name: name, quoted: quote(name), field: fieldName, primary: tag.Primary, desc: desc, index: index, direct: desc.DirectValue()}
+		c := &column{name: name, quoted: quote(name), field: fieldName, primary: tag.Primary, desc: desc, index: index, direct: rowscan.DirectValue(desc)}
 		t.columns = append(t.columns, c)
 		t.byName[name] = c
 	}
@@ -362,7 +363,7 @@ func (t *table) scanRow(rows *sql.Rows, set *scanSet, p unsafe.Pointer) error {
 // args, leaving out skip.
 //
 // When two or more of the columns hold their own driver.Value (strings,
-// int64s, ...: fields.Descriptor.DirectValue), the struct is copied once
+// int64s, ...: rowscan.DirectValue), the struct is copied once
 // into an interface and those values point into the copy: one allocation
 // instead of one per value. The copy is also a snapshot: what the driver
 // sends cannot change under it.
@@ -416,7 +417,7 @@ func selectList(cols []*column) string {
 		if i > 0 {
 			b.WriteByte(',')
 		}
-		if (c.desc.Kind == reflect.Float32 || c.desc.Kind == reflect.Float64) && c.desc.Conversion() == "float" {
+		if (c.desc.Kind() == reflect.Float32 || c.desc.Kind() == reflect.Float64) && c.desc.Conversion() == fields.ConvFloat {
 			b.WriteString("CAST(" + c.quoted + " AS DOUBLE)")
 			continue
 		}

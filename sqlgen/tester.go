@@ -8,6 +8,7 @@ import (
 	"slices"
 	"time"
 
+	"github.com/seed-b2691315/sqlgen/fields"
 	"github.com/seed-b2691315/sqlgen/internal/jsontext"
 )
 
@@ -142,17 +143,17 @@ type testerCond struct {
 func newTesterCond(c *column, v any) (testerCond, error) {
 	d := c.desc
 	cond := testerCond{c: c, mode: modeGeneric}
-	if !d.Tag.ImplicitNull {
+	if !d.Tag().ImplicitNull {
 		switch d.Conversion() {
-		case "int":
+		case fields.ConvInt:
 			cond.mode = modeInt
-		case "uint":
+		case fields.ConvUint:
 			cond.mode = modeUint
-		case "float":
+		case fields.ConvFloat:
 			cond.mode = modeFloat
-		case "string":
+		case fields.ConvString:
 			cond.mode = modeString
-		case "bool":
+		case fields.ConvBool:
 			cond.mode = modeBool
 		}
 	}
@@ -264,7 +265,7 @@ func (cond *testerCond) test(sv reflect.Value) bool {
 	d := cond.c.desc
 	f := cond.c.fieldOf(sv)
 	if cond.mode != modeGeneric && cond.mode != modeJSON {
-		if d.Ptr {
+		if d.Ptr() {
 			if f.IsNil() {
 				return cond.null
 			}

@@ -9,6 +9,7 @@ import (
 	"fmt"
 	"io"
 	"net/http"
+	"net/http/httptest"
 	"os"
 	"reflect"
 	"strings"
@@ -17,6 +18,7 @@ import (
 	"time"
 
 	"github.com/seed-b2691315/sqlgen/examples/internal/exampledb"
+	"github.com/seed-b2691315/sqlgen/live"
 	"github.com/seed-b2691315/sqlgen/live/livetest"
 	"github.com/seed-b2691315/sqlgen/sqlgen"
 )
@@ -399,4 +401,90 @@ func TestSubscriptionWithoutBinlog(t *testing.T) {
 			}
 		})
 	}
+}
+
+// TestSubscriptionEnds: a stream whose feed stops ends with an answer
+// carrying the error; -max-subscriptions bounds the open streams, and a
+// client that goes away frees its slot.
+func TestSubscriptionEnds(t *testing.T) {
+	t.Parallel()
+	dsn := liveDSN(t)
+	ctx := context.Background()
+	conn, err := sql.Open("mysql", dsn)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer conn.Close()
+	schema := exampledb.NewSchema()
+	if err := exampledb.CreateTables(ctx, conn, schema, nil); err != nil {
+		t.Fatal(err)
+	}
+	db := sqlgen.NewDB(conn, schema)
+	if _, _, err := exampledb.Seed(ctx, db, 1, 1); err != nil {
+		t.Fatal(err)
+	}
+	feed, err := live.Open(ctx, dsn, schema)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer feed.Close()
+	cfg := testConfig(dsn)
+	cfg.MaxSubscriptions = 1
+	a, err := newLiveApp(db, cfg, feed, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	srv := httptest.NewServer(newMux(a))
+	defer srv.Close()
+	url := srv.URL + "/graphql"
+	u1 := user(1, "user1", true, "ADMIN", "dark", "Org A")
+
+	// One stream at most: a second gets a 503 until the first goes away.
+	first := subscribe(t, url, usersSub, map[string]any{"org": "1"})
+	first.push(t, "the first stream's answer", u1)
+	body, _ := json.Marshal(map[string]any{"query": usersSub, "variables": map[string]any{"org": "1"}})
+	req, _ := http.NewRequest(http.MethodPost, url, bytes.NewReader(body))
+	req.Header.Set("Accept", "text/event-stream")
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	if resp.StatusCode != http.StatusServiceUnavailable {
+		t.Fatalf("a second stream with -max-subscriptions 1: %s, want 503", resp.Status)
+	}
+	first.body.Close()
+	var second *stream
+	for deadline := time.Now().Add(15 * time.Second); ; {
+		select {
+		case a.subs <- struct{}{}: // the slot is free
+			<-a.subs
+			second = subscribe(t, url, usersSub, map[string]any{"org": "1"})
+		default:
+		}
+		if second != nil {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatal("the slot of a stream whose client went away was not freed within 15s")
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+	second.push(t, "the second stream's answer", u1)
+
+	// The feed stops: the stream ends with the error.
+	feed.Close()
+	data := second.next(t, "the answer after the feed stopped")
+	var e struct {
+		Data   json.RawMessage
+		Errors []struct{ Message string }
+	}
+	if err := json.Unmarshal(data, &e); err != nil {
+		t.Fatalf("%v: %s", err, data)
+	}
+	if len(e.Errors) != 1 || e.Data != nil || !strings.Contains(e.Errors[0].Message, "users(orgId: 1)") ||
+		!strings.Contains(e.Errors[0].Message, live.ErrClosed.Error()) {
+		t.Fatalf("after the feed stopped: %s, want one error naming the subscription and %q", data, live.ErrClosed)
+	}
+	second.ends(t, "the stream after the feed stopped")
 }

@@ -47,6 +47,7 @@ var (
 	shared     *Server
 	sharedErr  error
 	sharedMu   sync.Mutex // guards shared against Stop
+	installMu  sync.Mutex // one mariadb-install-db at a time
 )
 
 // Start returns the DSN (root@tcp(127.0.0.1:PORT)/, no database) of the
@@ -132,8 +133,19 @@ func New(binlog bool) (*Server, error) {
 		runAs = []string{"--user=root"}
 	}
 	data := filepath.Join(dir, "data")
-	args := append([]string{"--no-defaults", "--datadir=" + data, "--auth-root-authentication-method=normal", "--skip-test-db"}, runAs...)
-	if out, err := exec.Command(install, args...).CombinedOutput(); err != nil {
+	// A temporary directory of its own: servers that bootstrap at once
+	// in /tmp were seen to trip over each other's temporary tables.
+	tmp := filepath.Join(dir, "tmp")
+	if err := os.Mkdir(tmp, 0o700); err != nil {
+		os.RemoveAll(dir)
+		return nil, err
+	}
+	args := append([]string{"--no-defaults", "--datadir=" + data, "--tmpdir=" + tmp,
+		"--auth-root-authentication-method=normal", "--skip-test-db"}, runAs...)
+	installMu.Lock()
+	out, err := exec.Command(install, args...).CombinedOutput()
+	installMu.Unlock()
+	if err != nil {
 		os.RemoveAll(dir)
 		return nil, fmt.Errorf("%s: %v\n%s", install, err, out)
 	}
@@ -142,7 +154,7 @@ func New(binlog bool) (*Server, error) {
 		os.RemoveAll(dir)
 		return nil, err
 	}
-	sargs := append([]string{"--no-defaults", "--datadir=" + data, fmt.Sprintf("--port=%d", port),
+	sargs := append([]string{"--no-defaults", "--datadir=" + data, "--tmpdir=" + tmp, fmt.Sprintf("--port=%d", port),
 		"--bind-address=127.0.0.1", "--socket=" + filepath.Join(dir, "sock"), "--pid-file=" + filepath.Join(dir, "pid"),
 		"--log-error=" + filepath.Join(dir, "error.log"), "--innodb-buffer-pool-size=64M",
 		"--max-connections=500", "--skip-name-resolve=0"}, runAs...)

@@ -113,11 +113,12 @@ func run(ctx context.Context, w io.Writer, cfg config) (err error) {
 	}
 	fmt.Fprintf(w, "# sample data: %d organisations with %d users each\n", cfg.Orgs, cfg.UsersPerOrg)
 
-	// Subscriptions follow the server's binary log; without one (the
-	// embedded server has none) they answer with an error saying so.
+	// Subscriptions (served, not -query) follow the server's binary log;
+	// without one (the embedded server has none) they answer with an
+	// error saying so.
 	var feed *live.Feed
 	feedErr := errNoFeed
-	if !target.Embedded {
+	if !target.Embedded && cfg.Query == "" {
 		feed, err = live.Open(ctx, target.DSN, schema)
 		if err != nil {
 			feedErr = fmt.Errorf("subscriptions are unavailable: %w", err)

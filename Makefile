@@ -22,7 +22,7 @@ help:
 	@echo '                   (starts a throwaway server under /tmp if needed)'
 	@echo '  make vet         gofmt check and go vet'
 	@echo '  make test        db + vet, go test -race (library, examples, live), then fuzz-short'
-	@echo '                   (live/ starts its own throwaway MariaDB with a binary log)'
+	@echo '                   (live/ and examples/graphql start their own throwaway MariaDB with a binary log)'
 	@echo '  make fuzz-short  run every Fuzz* target for $(FUZZTIME) (FUZZTIME=50000x or 30s)'
 	@echo '  make demo        run the quickstart example (examples/quickstart)'
 	@echo '  make reliability run the reliability tests, rewrite RELIABILITY.md'

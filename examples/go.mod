@@ -7,6 +7,7 @@ require (
 	github.com/go-sql-driver/mysql v1.10.1
 	github.com/graph-gophers/graphql-go v1.11.0
 	github.com/seed-b2691315/sqlgen v0.0.0
+	github.com/seed-b2691315/sqlgen/live v0.0.0
 	github.com/sirupsen/logrus v1.10.2
 )
 
@@ -40,3 +41,5 @@ require (
 )
 
 replace github.com/seed-b2691315/sqlgen => ../
+
+replace github.com/seed-b2691315/sqlgen/live => ../live

@@ -11,6 +11,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/seed-b2691315/sqlgen/live/livetest"
 	"github.com/seed-b2691315/sqlgen/sqlgen"
 )
 
@@ -358,13 +359,13 @@ func TestAlterTableDuringFeed(t *testing.T) {
 func TestOpenChecksServer(t *testing.T) {
 	needServer(t)
 	s := itemSchema(t)
-	nolog, err := startServer(false)
+	nolog, err := livetest.New(false)
 	if err != nil {
 		t.Fatal(err)
 	}
-	defer nolog.stop()
+	defer nolog.Stop()
 	start := time.Now()
-	_, err = Open(context.Background(), nolog.dsn, s)
+	_, err = Open(context.Background(), nolog.DSN, s)
 	if !errors.Is(err, ErrServerConfig) || !strings.Contains(err.Error(), "log_bin") {
 		t.Fatalf("Open on a server without a binary log: %v", err)
 	}

@@ -16,6 +16,7 @@ import (
 	"time"
 
 	"github.com/seed-b2691315/sqlgen/examples/internal/exampledb"
+	"github.com/seed-b2691315/sqlgen/live"
 	"github.com/seed-b2691315/sqlgen/sqlgen"
 )
 
@@ -29,6 +30,8 @@ type config struct {
 	// how long one waits for a slot before a 503.
 	MaxInFlight  int
 	QueueTimeout time.Duration
+	// MaxSubscriptions bounds the open subscriptions (event streams).
+	MaxSubscriptions int
 	// Parallelism is graphql-go's MaxParallelism: the resolvers of one
 	// request run at once.
 	Parallelism int
@@ -42,14 +45,15 @@ type config struct {
 // defaultConfig is the configuration of the flags' defaults.
 func defaultConfig() config {
 	return config{
-		DSN:          os.Getenv(exampledb.EnvDSN),
-		Addr:         "127.0.0.1:8080",
-		MaxInFlight:  4 * runtime.GOMAXPROCS(0),
-		QueueTimeout: 5 * time.Second,
-		Parallelism:  maxOrgs,
-		BatchWindow:  5 * time.Millisecond,
-		Orgs:         5,
-		UsersPerOrg:  2,
+		DSN:              os.Getenv(exampledb.EnvDSN),
+		Addr:             "127.0.0.1:8080",
+		MaxInFlight:      4 * runtime.GOMAXPROCS(0),
+		QueueTimeout:     5 * time.Second,
+		MaxSubscriptions: 100,
+		Parallelism:      maxOrgs,
+		BatchWindow:      5 * time.Millisecond,
+		Orgs:             5,
+		UsersPerOrg:      2,
 	}
 }
 
@@ -63,6 +67,7 @@ func main() {
 	fs.StringVar(&cfg.Addr, "addr", cfg.Addr, "without -query: the address to serve POST /graphql on")
 	fs.IntVar(&cfg.MaxInFlight, "max-inflight", cfg.MaxInFlight, "most requests resolved at once, the others wait (4 x GOMAXPROCS)")
 	fs.DurationVar(&cfg.QueueTimeout, "queue-timeout", cfg.QueueTimeout, "how long a request waits for a slot before a 503")
+	fs.IntVar(&cfg.MaxSubscriptions, "max-subscriptions", cfg.MaxSubscriptions, "most subscriptions (event streams) open at once, the others get a 503")
 	fs.IntVar(&cfg.Parallelism, "parallelism", cfg.Parallelism, "resolvers of one request run at once (graphql-go MaxParallelism); reads are batched only among these")
 	fs.DurationVar(&cfg.BatchWindow, "batch-window", cfg.BatchWindow, "how long the first read of a batch waits for others")
 	fs.IntVar(&cfg.Orgs, "orgs", cfg.Orgs, "sample organisations")
@@ -77,8 +82,8 @@ func main() {
 }
 
 func run(ctx context.Context, w io.Writer, cfg config) (err error) {
-	if cfg.MaxInFlight <= 0 || cfg.Parallelism <= 0 || cfg.BatchWindow <= 0 || cfg.QueueTimeout <= 0 {
-		return errors.New("-max-inflight, -parallelism, -batch-window and -queue-timeout must be positive")
+	if cfg.MaxInFlight <= 0 || cfg.MaxSubscriptions <= 0 || cfg.Parallelism <= 0 || cfg.BatchWindow <= 0 || cfg.QueueTimeout <= 0 {
+		return errors.New("-max-inflight, -max-subscriptions, -parallelism, -batch-window and -queue-timeout must be positive")
 	}
 	var vars map[string]any
 	if cfg.Variables != "" {
@@ -108,7 +113,23 @@ func run(ctx context.Context, w io.Writer, cfg config) (err error) {
 	}
 	fmt.Fprintf(w, "# sample data: %d organisations with %d users each\n", cfg.Orgs, cfg.UsersPerOrg)
 
-	a, err := newApp(db, cfg)
+	// Subscriptions (served, not -query) follow the server's binary log;
+	// without one (the embedded server has none) they answer with an
+	// error saying so.
+	var feed *live.Feed
+	feedErr := errNoFeed
+	if !target.Embedded && cfg.Query == "" {
+		feed, err = live.Open(ctx, target.DSN, schema)
+		if err != nil {
+			feedErr = fmt.Errorf("subscriptions are unavailable: %w", err)
+			fmt.Fprintf(w, "# %v\n", feedErr)
+		} else {
+			defer feed.Close()
+			fmt.Fprintln(w, "# subscriptions: following the server's binary log")
+		}
+	}
+
+	a, err := newLiveApp(db, cfg, feed, feedErr)
 	if err != nil {
 		return err
 	}
@@ -156,6 +177,7 @@ func serve(ctx context.Context, w io.Writer, a *app, cfg config) error {
 	}
 	fmt.Fprintf(w, "# serving POST http://%s/graphql (at most %d requests at once); Ctrl-C stops\n", l.Addr(), cfg.MaxInFlight)
 	fmt.Fprintf(w, "# try: curl -s http://%s/graphql -d '{\"query\":\"{ organizations { name users { name settings { theme } } } }\"}'\n", l.Addr())
+	fmt.Fprintf(w, "# subscribe: curl -N http://%s/graphql -H 'Accept: text/event-stream' -d '{\"query\":\"subscription { users(orgId: 1) { id name } }\"}'\n", l.Addr())
 	if cfg.ready != nil {
 		cfg.ready(l.Addr().String())
 	}

@@ -12,6 +12,7 @@ import (
 
 	graphql "github.com/graph-gophers/graphql-go"
 	"github.com/seed-b2691315/sqlgen/examples/internal/exampledb"
+	"github.com/seed-b2691315/sqlgen/live"
 	"github.com/seed-b2691315/sqlgen/sqlgen"
 )
 
@@ -20,6 +21,7 @@ const sdl = `
 schema {
 	query: Query
 	mutation: Mutation
+	subscription: Subscription
 }
 
 type Query {
@@ -32,6 +34,14 @@ type Mutation {
 	# Changes the given fields of a user's settings (a JSON column) and
 	# returns the user, or null if there is no such user.
 	updateUserSettings(id: ID!, settings: SettingsInput!): User
+}
+
+type Subscription {
+	# The organisation's users, by id: now, then again after every
+	# committed change to any of them (an insert, update or delete, a user
+	# joining or leaving), whoever made it, from the server's binary log.
+	# Needs a server with a binary log; without one, an error.
+	users(orgId: ID!): [User!]!
 }
 
 type Organization {
@@ -83,6 +93,10 @@ const (
 // IN query per level.
 type resolver struct {
 	db *sqlgen.DB
+	// feed follows the server's binary log for the subscriptions; nil
+	// when there is none, and feedErr says why.
+	feed    *live.Feed
+	feedErr error
 }
 
 func parseID(id graphql.ID) (int64, error) {
@@ -175,6 +189,45 @@ func (r *resolver) UpdateUserSettings(ctx context.Context, args struct {
 		return nil, err
 	}
 	return &userResolver{r: r, u: u}, nil
+}
+
+// Users is the subscription users(orgId): live.Watch over the users of the
+// organisation. Each result goes out as one answer, sorted by id. A failed
+// read or a stopped feed ends the stream, with the error recorded in the
+// context's streamEnd (the SSE handler sends it as a last answer):
+// subscribing again starts from a fresh read.
+func (r *resolver) Users(ctx context.Context, args struct{ OrgID graphql.ID }) (<-chan []*userResolver, error) {
+	id, err := parseID(args.OrgID)
+	if err != nil {
+		return nil, err
+	}
+	if r.feed == nil {
+		return nil, r.feedErr
+	}
+	end, _ := ctx.Value(streamEndKey{}).(*streamEnd)
+	c := make(chan []*userResolver)
+	go func() {
+		defer close(c)
+		for users, err := range live.Watch[exampledb.User](ctx, r.feed, r.db, sqlgen.Filter{"org_id": id}) {
+			if err != nil {
+				if ctx.Err() == nil && end != nil {
+					end.set(fmt.Errorf("users(orgId: %d): %w", id, err))
+				}
+				return
+			}
+			slices.SortFunc(users, func(a, b *exampledb.User) int { return cmp.Compare(a.ID, b.ID) })
+			out := make([]*userResolver, len(users))
+			for i, u := range users {
+				out[i] = &userResolver{r: r, u: u}
+			}
+			select {
+			case c <- out:
+			case <-ctx.Done():
+				return
+			}
+		}
+	}()
+	return c, nil
 }
 
 type orgResolver struct {

@@ -4,11 +4,16 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"io"
 	"net/http"
+	"strings"
 	"sync"
 	"time"
 
 	graphql "github.com/graph-gophers/graphql-go"
+	gqlerrors "github.com/graph-gophers/graphql-go/errors"
+	"github.com/seed-b2691315/sqlgen/examples/internal/exampledb"
+	"github.com/seed-b2691315/sqlgen/live"
 	"github.com/seed-b2691315/sqlgen/sqlgen"
 )
 
@@ -23,10 +28,22 @@ type app struct {
 	// Parallelism goroutines and its rows in memory.
 	sem          chan struct{}
 	queueTimeout time.Duration
+	// subs bounds the open subscriptions, which hold no slot of sem.
+	subs chan struct{}
 }
 
+// errNoFeed is the subscriptions' error when the app has no feed.
+var errNoFeed = errors.New("subscriptions need a MySQL/MariaDB server with a binary log in row format: " +
+	"the embedded go-mysql-server has none; set " + exampledb.EnvDSN + " to such a server (see examples/README.md)")
+
 func newApp(db *sqlgen.DB, cfg config) (*app, error) {
-	schema, err := graphql.ParseSchema(sdl, &resolver{db: db},
+	return newLiveApp(db, cfg, nil, errNoFeed)
+}
+
+// newLiveApp is newApp whose subscriptions follow feed, or fail with
+// feedErr when feed is nil.
+func newLiveApp(db *sqlgen.DB, cfg config, feed *live.Feed, feedErr error) (*app, error) {
+	schema, err := graphql.ParseSchema(sdl, &resolver{db: db, feed: feed, feedErr: feedErr},
 		// graphql-go runs resolvers that take a context in parallel
 		// goroutines, at most MaxParallelism at a time per request
 		// (default 10). The batcher can only merge reads that are
@@ -35,6 +52,9 @@ func newApp(db *sqlgen.DB, cfg config) (*app, error) {
 		graphql.MaxParallelism(cfg.Parallelism),
 		graphql.MaxDepth(10),
 		graphql.MaxQueryLength(16<<10),
+		// The time to resolve one answer of a subscription (graphql-go's
+		// default of 1s drops answers on a loaded machine).
+		graphql.SubscribeResolverTimeout(30*time.Second),
 	)
 	if err != nil {
 		return nil, err
@@ -45,6 +65,7 @@ func newApp(db *sqlgen.DB, cfg config) (*app, error) {
 		batchSize:    max(cfg.Parallelism, sqlgen.DefaultBatchSize),
 		sem:          make(chan struct{}, cfg.MaxInFlight),
 		queueTimeout: cfg.QueueTimeout,
+		subs:         make(chan struct{}, cfg.MaxSubscriptions),
 	}, nil
 }
 
@@ -107,8 +128,23 @@ func (a *app) exec(ctx context.Context, req request) (*graphql.Response, []sqlge
 }
 
 // ServeHTTP serves POST /graphql with a JSON body {"query", "operationName",
-// "variables"}.
+// "variables"}. A request that accepts text/event-stream gets its answers
+// as server-sent events (serveEvents): that is how subscriptions are
+// answered; such a request may also be a GET with the parameters query,
+// operationName and variables (JSON), as a browser's EventSource sends.
 func (a *app) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	if wantsEvents(r) && r.Method == http.MethodGet {
+		q := r.URL.Query()
+		req := request{Query: q.Get("query"), OperationName: q.Get("operationName")}
+		if v := q.Get("variables"); v != "" {
+			if err := json.Unmarshal([]byte(v), &req.Variables); err != nil {
+				http.Error(w, "bad variables: "+err.Error(), http.StatusBadRequest)
+				return
+			}
+		}
+		a.serveEvents(w, r, req)
+		return
+	}
 	if r.Method != http.MethodPost {
 		w.Header().Set("Allow", http.MethodPost)
 		http.Error(w, "POST a JSON body {\"query\": ...}", http.StatusMethodNotAllowed)
@@ -120,6 +156,10 @@ func (a *app) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		http.Error(w, "bad request body: "+err.Error(), http.StatusBadRequest)
 		return
 	}
+	if wantsEvents(r) {
+		a.serveEvents(w, r, req)
+		return
+	}
 	resp, _, err := a.exec(r.Context(), req)
 	switch {
 	case errors.Is(err, errBusy):
@@ -129,8 +169,145 @@ func (a *app) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	case err != nil: // the client went away
 		return
 	}
+	if len(resp.Errors) == 1 && resp.Errors[0].Message == "graphql-ws protocol header is missing" {
+		// graphql-go's answer to a subscription sent to Exec.
+		resp.Errors[0].Message = "a subscription is answered as server-sent events: send the header Accept: text/event-stream"
+	}
 	w.Header().Set("Content-Type", "application/json")
 	json.NewEncoder(w).Encode(resp)
+}
+
+func wantsEvents(r *http.Request) bool {
+	return strings.Contains(r.Header.Get("Accept"), "text/event-stream")
+}
+
+// streamEnd records why a subscription's stream ended early (a failed
+// read, a stopped feed), for serveEvents to send as its last answer.
+type streamEnd struct {
+	mu  sync.Mutex
+	err error
+}
+
+type streamEndKey struct{}
+
+func (e *streamEnd) set(err error) {
+	e.mu.Lock()
+	e.err = err
+	e.mu.Unlock()
+}
+
+func (e *streamEnd) get() error {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	return e.err
+}
+
+// Timing of the event streams.
+const (
+	eventWriteTimeout = 10 * time.Second // a client that takes longer to read an answer is dropped
+	keepAlive         = 15 * time.Second // a comment line when there is nothing to send
+)
+
+// serveEvents answers req as server-sent events: one event
+// "data: <the JSON answer>" per answer, for a subscription each time its
+// result changes, and the stream ends when the subscription does (a query
+// or a mutation: after its one answer). A subscription that fails ends
+// with an answer carrying the error. The answers of users(orgId) are whole
+// results, so a client that reads slowly gets the latest one, not every
+// one: an answer not yet written is replaced by a newer one.
+func (a *app) serveEvents(w http.ResponseWriter, r *http.Request, req request) {
+	select {
+	case a.subs <- struct{}{}:
+	default:
+		w.Header().Set("Retry-After", "5")
+		http.Error(w, "too many subscriptions open", http.StatusServiceUnavailable)
+		return
+	}
+	defer func() { <-a.subs }()
+	ctx, cancel := context.WithCancel(r.Context())
+	defer cancel()
+	end := &streamEnd{}
+	ctx = context.WithValue(ctx, streamEndKey{}, end)
+	// The users of one answer read their organisations in one statement.
+	ctx = sqlgen.WithBatching(ctx, sqlgen.BatchWindow(a.batchWindow), sqlgen.BatchSize(a.batchSize))
+	answers, err := a.schema.Subscribe(ctx, req.Query, req.OperationName, req.Variables)
+	if err != nil {
+		http.Error(w, err.Error(), http.StatusInternalServerError)
+		return
+	}
+	// The stream outlives the server's read and write timeouts (a read
+	// deadline that passes would cancel the request's context).
+	rc := http.NewResponseController(w)
+	rc.SetReadDeadline(time.Time{})
+	h := w.Header()
+	h.Set("Content-Type", "text/event-stream")
+	h.Set("Cache-Control", "no-cache")
+	h.Set("X-Accel-Buffering", "no")
+	w.WriteHeader(http.StatusOK)
+	write := func(text string) bool {
+		rc.SetWriteDeadline(time.Now().Add(eventWriteTimeout))
+		if _, err := io.WriteString(w, text); err != nil {
+			return false
+		}
+		return rc.Flush() == nil
+	}
+	if !write(": subscribed\n\n") {
+		return
+	}
+	event := func(resp *graphql.Response) bool {
+		b, err := json.Marshal(resp)
+		if err != nil {
+			b, _ = json.Marshal(map[string]any{"errors": []map[string]string{{"message": err.Error()}}})
+		}
+		return write("data: " + string(b) + "\n\n")
+	}
+	// graphql-go drops an answer its reader does not take within
+	// SubscribeResolverTimeout, so answers are taken at once, and only the
+	// latest unwritten one is kept.
+	latest := make(chan *graphql.Response, 1)
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		for v := range answers {
+			resp, ok := v.(*graphql.Response)
+			if !ok {
+				continue
+			}
+			select {
+			case <-latest:
+			default:
+			}
+			latest <- resp
+		}
+	}()
+	tick := time.NewTicker(keepAlive)
+	defer tick.Stop()
+	for {
+		select {
+		case resp := <-latest:
+			if !event(resp) {
+				return
+			}
+		case <-done:
+			select {
+			case resp := <-latest:
+				if !event(resp) {
+					return
+				}
+			default:
+			}
+			if err := end.get(); err != nil {
+				event(&graphql.Response{Errors: []*gqlerrors.QueryError{{Message: err.Error()}}})
+			}
+			return
+		case <-tick.C:
+			if !write(": keep-alive\n\n") {
+				return
+			}
+		case <-ctx.Done():
+			return
+		}
+	}
 }
 
 func newMux(a *app) *http.ServeMux {

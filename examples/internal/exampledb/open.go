@@ -25,7 +25,10 @@ type Target struct {
 	// [Open] rather than one named by a DSN.
 	Embedded bool
 	// Desc says, for a person, which server and database this is.
-	Desc     string
+	Desc string
+	// DSN is the go-sql-driver/mysql DSN Conn was opened with, its
+	// database name filled in.
+	DSN      string
 	embedded *Embedded
 }
 
@@ -59,7 +62,8 @@ func Open(ctx context.Context, dsn string) (*Target, error) {
 		}
 		t.Desc = fmt.Sprintf("the server at %s %s (database %s)", cfg.Net, cfg.Addr, cfg.DBName)
 	}
-	conn, err := sql.Open("mysql", cfg.FormatDSN())
+	t.DSN = cfg.FormatDSN()
+	conn, err := sql.Open("mysql", t.DSN)
 	if err != nil {
 		t.Close()
 		return nil, err

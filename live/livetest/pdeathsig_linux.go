@@ -1,4 +1,4 @@
-package live
+package livetest
 
 import (
 	"os/exec"

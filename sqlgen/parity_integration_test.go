@@ -512,6 +512,8 @@ func TestShardLimit(t *testing.T) {
 
 type tenantKey struct{}
 
+type dryRunKey struct{}
+
 func TestDynamicLimit(t *testing.T) {
 	t.Parallel()
 	db, _, _ := newObserved(t)
@@ -526,7 +528,7 @@ func TestDynamicLimit(t *testing.T) {
 			return sqlgen.Filter{"org_id": tenant}, nil
 		},
 		ShouldContinueOnError: func(ctx context.Context, table string, err error) bool {
-			if ctx.Value("dry-run") != nil {
+			if ctx.Value(dryRunKey{}) != nil {
 				allowed.Add(1)
 				return true
 			}
@@ -554,7 +556,7 @@ func TestDynamicLimit(t *testing.T) {
 	if err := limited.Query(ctx, &rows, sqlgen.Filter{"org_id": 42}, nil); err == nil || !strings.Contains(err.Error(), "no tenant") {
 		t.Errorf("no tenant: %v", err)
 	}
-	dry := context.WithValue(t42, "dry-run", true)
+	dry := context.WithValue(t42, dryRunKey{}, true)
 	if err := limited.Query(dry, &rows, nil, nil); err != nil || allowed.Load() != 1 {
 		t.Errorf("ShouldContinueOnError did not let the read through: %v (%d)", err, allowed.Load())
 	}

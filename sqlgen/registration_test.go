@@ -13,7 +13,8 @@ type meta struct{ Source string }
 // regUnexportedTagged has an unexported field with a tag: a column the
 // user meant to have, which reflection cannot set.
 type regUnexportedTagged struct {
-	ID   int64 `sql:",primary"`
+	ID int64 `sql:",primary"`
+	//lint:ignore U1000 an unexported field: not a column
 	note string
 	meta `sql:"meta,json"`
 }

@@ -323,7 +323,7 @@ func TestBuildStructOddValues(t *testing.T) {
 // over all the columns at once.
 func FuzzBuildStruct(f *testing.F) {
 	f.Add([]byte{0, 1, 2, 3, 4, 5, 6, 7}, []byte(`{"theme":"x","sizes":[1]}`), int64(1), "2024-01-02 03:04:05.5", 1.5)
-	f.Add([]byte{2, 2, 2, 2}, []byte("192.0.2.1"), int64(-1), `["a"]`, -0.0)
+	f.Add([]byte{2, 2, 2, 2}, []byte("192.0.2.1"), int64(-1), `["a"]`, math.Copysign(0, -1))
 	f.Add([]byte{3}, []byte{0, 0, 0, 1, 0, 0, 0, 2}, int64(math.MaxInt64), "P:x", math.Inf(1))
 	f.Add([]byte{1, 3, 5, 7}, []byte("null"), int64(math.MinInt64), "1", 1e300)
 	s := rowconvSchema(f)

@@ -152,12 +152,14 @@ type scSkips struct {
 	Name     string
 	Secret   string `sql:"-"`
 	Callback func() `sql:"-"`
+	//lint:ignore U1000 an unexported field: not a column
 	internal chan int
 	cache    map[string]int
 }
 
 type scNothing struct {
 	Skip string `sql:"-"`
+	//lint:ignore U1000 an unexported field: not a column
 	priv int64
 }
 

@@ -104,8 +104,9 @@ type allTypes struct {
 	INull  string            `sql:",implicitnull"`
 	INullI int64             `sql:",implicitnull"`
 	Skip   string            `sql:"-"`
-	hidden int               //nolint:unused // unexported: not a column
 	Extra  map[string]string `sql:"extra_json,json"`
+	//lint:ignore U1000 unexported: not a column
+	hidden int
 }
 
 const allTypesDDL = "CREATE TABLE all_types (" +

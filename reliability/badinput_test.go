@@ -352,10 +352,10 @@ func TestNonFiniteFloats(t *testing.T) {
 		t.Run(v.name, func(t *testing.T) {
 			conn := sqlgentest.Open(t, []string{"CREATE TABLE ratios (id BIGINT PRIMARY KEY, ratio DOUBLE NOT NULL, " +
 				"ratio32 FLOAT NOT NULL, ratio_p DOUBLE NULL, doc JSON NULL, extra JSON NULL)"}, v.opts...)
-			log := &statementLog{}
+			log := &sqlgentest.Recorder{}
 			s := sqlgen.NewSchema()
 			s.MustRegisterType("ratios", sqlgen.UniqueId, ratioRow{})
-			db := sqlgen.NewDB(conn, s, sqlgen.WithObserver(log.observe))
+			db := sqlgen.NewDB(conn, s, sqlgen.WithObserver(log.Observe))
 			ctx := context.Background()
 			if _, err := db.InsertRow(ctx, good(1)); err != nil {
 				t.Fatal(err)
@@ -402,7 +402,7 @@ func TestNonFiniteFloats(t *testing.T) {
 					{"ratio32", sqlgen.Filter{"ratio32": float32(f)}},
 					{"doc", sqlgen.Filter{"doc": ratioDoc{F: f}}},
 				} {
-					log.take()
+					log.Take()
 					rows, err := sqlgen.Select[ratioRow](ctx, db, fc.filter, nil)
 					inputs++
 					what := fmt.Sprintf("filter %s = %v", fc.col, f)
@@ -414,7 +414,7 @@ func TestNonFiniteFloats(t *testing.T) {
 					default:
 						named++
 					}
-					if ev := log.take(); len(ev) > 0 && err != nil && namesColumn(err, "ratios", fc.col) && mysqlErrorNumber(err) == 0 {
+					if ev := log.Take(); len(ev) > 0 && err != nil && namesColumn(err, "ratios", fc.col) && mysqlErrorNumber(err) == 0 {
 						t.Errorf("%s: refused, but only after sending %q", what, ev[0].SQL)
 					}
 				}

@@ -18,35 +18,15 @@ import (
 	"github.com/seed-b2691315/sqlgen/sqlgen/sqlgentest"
 )
 
-// statementLog is an Observer that records every statement.
-type statementLog struct {
-	mu     sync.Mutex
-	events []sqlgen.Event
-}
-
-func (l *statementLog) observe(_ context.Context, e sqlgen.Event) {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	l.events = append(l.events, e)
-}
-
-func (l *statementLog) take() []sqlgen.Event {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	out := l.events
-	l.events = nil
-	return out
-}
-
-func newObserved(t *testing.T, opts ...sqlgentest.Option) (*sqlgen.DB, *statementLog, *sql.DB) {
+func newObserved(t *testing.T, opts ...sqlgentest.Option) (*sqlgen.DB, *sqlgentest.Recorder, *sql.DB) {
 	t.Helper()
 	conn := sqlgentest.OpenFile(t, crudSchemaFile, opts...)
 	s := sqlgen.NewSchema()
 	s.MustRegisterType("orgs", sqlgen.AutoIncrement, org{})
 	s.MustRegisterType("users", sqlgen.AutoIncrement, user{})
 	s.MustRegisterType("memberships", sqlgen.UniqueId, membership{})
-	log := &statementLog{}
-	return sqlgen.NewDB(conn, s, sqlgen.WithObserver(log.observe)), log, conn
+	log := &sqlgentest.Recorder{}
+	return sqlgen.NewDB(conn, s, sqlgen.WithObserver(log.Observe)), log, conn
 }
 
 func TestInsertRows(t *testing.T) {
@@ -61,7 +41,7 @@ func TestInsertRows(t *testing.T) {
 		t.Fatal(err)
 	}
 	inserts, others := 0, 0
-	for _, e := range log.take() {
+	for _, e := range log.Take() {
 		if e.Op == "batch insert" {
 			inserts++
 		} else if e.SQL == "SELECT @@SESSION.auto_increment_increment" {
@@ -164,7 +144,7 @@ func TestInsertRowsOneStatement(t *testing.T) {
 				t.Errorf("increment %d: ids %d then %d", inc, rows[i-1].ID, r.ID)
 			}
 		}
-		for _, e := range log.take() {
+		for _, e := range log.Take() {
 			if strings.HasPrefix(e.SQL, "INSERT") && e.Err == nil && e.Rows != 40 {
 				t.Errorf("increment %d: %q wrote %d rows, want all 40 in one statement", inc, e.SQL[:40], e.Rows)
 			}
@@ -227,7 +207,7 @@ func TestInsertRowsPlaceholderLimit(t *testing.T) {
 		t.Fatal(err)
 	}
 	stmts := 0
-	for _, e := range log.take() {
+	for _, e := range log.Take() {
 		if e.Op == "batch insert" {
 			stmts++
 			if e.Args > sqlgen.MaxPlaceholders {
@@ -265,7 +245,7 @@ func TestBatchedReads(t *testing.T) {
 	if err := db.InsertRows(ctx, users, 0); err != nil {
 		t.Fatal(err)
 	}
-	log.take()
+	log.Take()
 
 	// A full batch is sent at once: with a size of 100 and a long window,
 	// the 100 reads of each table make exactly one batch each, however
@@ -312,7 +292,7 @@ func TestBatchedReads(t *testing.T) {
 	for err := range errs {
 		t.Error(err)
 	}
-	events := log.take()
+	events := log.Take()
 	if len(events) != 2 {
 		t.Fatalf("200 concurrent reads took %d statements, want 2 (one per table):\n%v", len(events), events)
 	}
@@ -339,7 +319,7 @@ func TestBatchedReads(t *testing.T) {
 	if !errors.Is(errMiss, sql.ErrNoRows) {
 		t.Errorf("missing row: %v", errMiss)
 	}
-	if n := len(log.take()); n != 1 {
+	if n := len(log.Take()); n != 1 {
 		t.Errorf("3 lookups took %d statements, want 1", n)
 	}
 
@@ -362,7 +342,7 @@ func TestBatchedReads(t *testing.T) {
 	}
 
 	// Strings, options and transactions are not merged but still work.
-	log.take()
+	log.Take()
 	var wg4 sync.WaitGroup
 	for i := 0; i < 3; i++ {
 		wg4.Add(1)
@@ -375,7 +355,7 @@ func TestBatchedReads(t *testing.T) {
 		}(i)
 	}
 	wg4.Wait()
-	if n := len(log.take()); n != 3 {
+	if n := len(log.Take()); n != 3 {
 		t.Errorf("string lookups: %d statements, want 3 (not merged)", n)
 	}
 }
@@ -392,8 +372,8 @@ func TestBatchedReadsNullAndComposite(t *testing.T) {
 	}
 	s := sqlgen.NewSchema()
 	s.MustRegisterType("things", sqlgen.UniqueId, thing{})
-	log := &statementLog{}
-	db := sqlgen.NewDB(conn, s, sqlgen.WithObserver(log.observe))
+	log := &sqlgentest.Recorder{}
+	db := sqlgen.NewDB(conn, s, sqlgen.WithObserver(log.Observe))
 	ctx := context.Background()
 	var rows []*thing
 	for a := int64(1); a <= 3; a++ {
@@ -408,7 +388,7 @@ func TestBatchedReadsNullAndComposite(t *testing.T) {
 	if err := db.InsertRows(ctx, rows, 0); err != nil {
 		t.Fatal(err)
 	}
-	log.take()
+	log.Take()
 	bctx := sqlgen.WithBatching(ctx, sqlgen.BatchWindow(500*time.Millisecond))
 	type lookup struct {
 		filter sqlgen.Filter
@@ -456,7 +436,7 @@ func TestBatchedReadsNullAndComposite(t *testing.T) {
 		t.Errorf("IS NULL: %d rows, bool: %d rows; want 3 and 3", len(nullRows), len(flagRows))
 	}
 	// Groups by column set: {a,b}, {a,c}, {c}, {flag}.
-	if n := len(log.take()); n != 4 {
+	if n := len(log.Take()); n != 4 {
 		t.Errorf("%d statements, want 4", n)
 	}
 }

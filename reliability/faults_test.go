@@ -35,7 +35,7 @@ const accountsDDL = "CREATE TABLE accounts (id BIGINT PRIMARY KEY, owner VARCHAR
 
 func accountsSchema() *sqlgen.Schema {
 	s := sqlgen.NewSchema()
-	s.MustRegisterType("accounts", sqlgen.UniqueId, account{})
+	s.MustRegisterType("accounts", sqlgen.UniqueID, account{})
 	return s
 }
 
@@ -363,7 +363,7 @@ func TestKillDuringBatch(t *testing.T) {
 		}
 	}
 	s := sqlgen.NewSchema()
-	s.MustRegisterType("items", sqlgen.UniqueId, item{})
+	s.MustRegisterType("items", sqlgen.UniqueID, item{})
 	s.MustRegisterType("auto_items", sqlgen.AutoIncrement, autoItem{})
 	db := sqlgen.NewDB(conn, s, sqlgen.WithObserver(observer))
 	ctx := context.Background()
@@ -607,7 +607,7 @@ func TestContextEndsMidStatement(t *testing.T) {
 	admin := sqlgentest.Admin(t)
 	dbName := sqlgentest.DatabaseName(t, conn)
 	s := sqlgen.NewSchema()
-	s.MustRegisterType("slow", sqlgen.UniqueId, slowRow{})
+	s.MustRegisterType("slow", sqlgen.UniqueID, slowRow{})
 	db := sqlgen.NewDB(conn, s)
 	bg := context.Background()
 	for i := int64(1); i <= 2; i++ {
@@ -1029,7 +1029,7 @@ func TestNoTornReads(t *testing.T) {
 		"c VARCHAR(64) NOT NULL, d DOUBLE NOT NULL, e JSON NULL, f DATETIME(6) NOT NULL, g BIGINT NULL, h VARBINARY(64) NULL)"})
 	conn.SetMaxIdleConns(16)
 	s := sqlgen.NewSchema()
-	s.MustRegisterType("versioned", sqlgen.UniqueId, versioned{})
+	s.MustRegisterType("versioned", sqlgen.UniqueID, versioned{})
 	db := sqlgen.NewDB(conn, s)
 	ctx := context.Background()
 	var initial []*versioned

@@ -94,7 +94,7 @@ func TestInjection(t *testing.T) {
 				opts = append(opts, sqlgen.WithStmtCache(64))
 			}
 			s := sqlgen.NewSchema()
-			s.MustRegisterType("notes", sqlgen.UniqueId, note{})
+			s.MustRegisterType("notes", sqlgen.UniqueID, note{})
 			db := sqlgen.NewDB(conn, s, opts...)
 			t.Cleanup(func() { db.Close() })
 			ctx := context.Background()
@@ -256,7 +256,7 @@ func TestInjectionStatementText(t *testing.T) {
 	conn := sqlgentest.Open(t, notesDDL)
 	log := &sqlgentest.Recorder{}
 	s := sqlgen.NewSchema()
-	s.MustRegisterType("notes", sqlgen.UniqueId, note{})
+	s.MustRegisterType("notes", sqlgen.UniqueID, note{})
 	db := sqlgen.NewDB(conn, s, sqlgen.WithObserver(log.Observe))
 	ctx := context.Background()
 	var batch []*note
@@ -330,12 +330,12 @@ func TestInjectionRegistration(t *testing.T) {
 		type plain struct {
 			ID int64 `sql:",primary"`
 		}
-		errTable := sqlgen.NewSchema().RegisterType(name, sqlgen.UniqueId, plain{})
+		errTable := sqlgen.NewSchema().RegisterType(name, sqlgen.UniqueID, plain{})
 		st := reflect.StructOf([]reflect.StructField{
 			{Name: "ID", Type: reflect.TypeFor[int64](), Tag: `sql:",primary"`},
 			{Name: "X", Type: reflect.TypeFor[string](), Tag: reflect.StructTag(`sql:` + strconv.Quote(name+",json"))},
 		})
-		errColumn := sqlgen.NewSchema().RegisterType("t", sqlgen.UniqueId, reflect.New(st).Interface())
+		errColumn := sqlgen.NewSchema().RegisterType("t", sqlgen.UniqueID, reflect.New(st).Interface())
 		for what, err := range map[string]error{"table": errTable, "column": errColumn} {
 			if name == "" && what == "column" {
 				continue // an empty tag name means "derive it from the field"

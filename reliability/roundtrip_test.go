@@ -551,7 +551,7 @@ func TestRoundTripProperty(t *testing.T) {
 		t.Run(v.name, func(t *testing.T) {
 			conn := sqlgentest.Open(t, []string{rtDDL}, v.opts...)
 			s := sqlgen.NewSchema()
-			if err := s.RegisterType("rt", sqlgen.UniqueId, rtRow{}); err != nil {
+			if err := s.RegisterType("rt", sqlgen.UniqueID, rtRow{}); err != nil {
 				t.Fatal(err)
 			}
 			cols, err := s.Columns("rt")

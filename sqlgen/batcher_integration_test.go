@@ -68,7 +68,7 @@ func TestBatchedReadsIsolateBadRows(t *testing.T) {
 			t.Parallel()
 			db, log, conn := openBatchPath(t, p,
 				[]string{"CREATE TABLE narrow (id BIGINT PRIMARY KEY, grp BIGINT NOT NULL, small SMALLINT NOT NULL, KEY (grp))"},
-				func(s *sqlgen.Schema) { s.MustRegisterType("narrow", sqlgen.UniqueId, narrowRow{}) })
+				func(s *sqlgen.Schema) { s.MustRegisterType("narrow", sqlgen.UniqueID, narrowRow{}) })
 			const n = 60
 			var values []string
 			for i := 1; i <= n; i++ {
@@ -161,7 +161,7 @@ func TestBatchedQueryRowBounded(t *testing.T) {
 			t.Parallel()
 			db, log, conn := openBatchPath(t, p,
 				[]string{"CREATE TABLE narrow (id BIGINT PRIMARY KEY, grp BIGINT NOT NULL, small SMALLINT NOT NULL, KEY (grp))"},
-				func(s *sqlgen.Schema) { s.MustRegisterType("narrow", sqlgen.UniqueId, narrowRow{}) })
+				func(s *sqlgen.Schema) { s.MustRegisterType("narrow", sqlgen.UniqueID, narrowRow{}) })
 			// 20,000 rows of group 1, in one statement.
 			digits := "(SELECT 0 n UNION ALL SELECT 1 UNION ALL SELECT 2 UNION ALL SELECT 3 UNION ALL SELECT 4 " +
 				"UNION ALL SELECT 5 UNION ALL SELECT 6 UNION ALL SELECT 7 UNION ALL SELECT 8 UNION ALL SELECT 9)"
@@ -248,7 +248,7 @@ func TestBatchedReadsNoAliasing(t *testing.T) {
 			t.Parallel()
 			db, log, _ := openBatchPath(t, p,
 				[]string{"CREATE TABLE rich (id BIGINT PRIMARY KEY, name VARCHAR(64) NULL, data LONGBLOB NULL, doc JSON NULL, map JSON NULL, list JSON NULL, `when` DATETIME(6) NULL)"},
-				func(s *sqlgen.Schema) { s.MustRegisterType("rich", sqlgen.UniqueId, richRow{}) })
+				func(s *sqlgen.Schema) { s.MustRegisterType("rich", sqlgen.UniqueID, richRow{}) })
 			ctx := context.Background()
 			name := "shared"
 			when := time.Date(2024, 5, 6, 7, 8, 9, 123456000, time.UTC)
@@ -355,7 +355,7 @@ func TestBatchedReadsFallBack(t *testing.T) {
 			t.Parallel()
 			db, log, conn := openBatchPath(t, p,
 				[]string{"CREATE TABLE nullable (id BIGINT PRIMARY KEY, opt BIGINT NULL)"},
-				func(s *sqlgen.Schema) { s.MustRegisterType("nullable", sqlgen.UniqueId, nullableRow{}) })
+				func(s *sqlgen.Schema) { s.MustRegisterType("nullable", sqlgen.UniqueID, nullableRow{}) })
 			sqlgentest.Exec(t, conn, "INSERT INTO nullable VALUES (1, 5), (2, NULL), (3, 5), (4, 6)")
 			ctx := context.Background()
 			log.Take()

@@ -166,7 +166,7 @@ func TestBatchedReadsNullAndComposite(t *testing.T) {
 		Flag bool
 	}
 	s := sqlgen.NewSchema()
-	s.MustRegisterType("things", sqlgen.UniqueId, thing{})
+	s.MustRegisterType("things", sqlgen.UniqueID, thing{})
 	log := &sqlgentest.Recorder{}
 	db := sqlgen.NewDB(conn, s, sqlgen.WithObserver(log.Observe))
 	ctx := context.Background()

@@ -46,7 +46,7 @@ func newCRUD(t *testing.T, opts ...sqlgentest.Option) (*sqlgen.DB, *sql.DB) {
 	s := sqlgen.NewSchema()
 	s.MustRegisterType("orgs", sqlgen.AutoIncrement, org{})
 	s.MustRegisterType("users", sqlgen.AutoIncrement, user{})
-	s.MustRegisterType("memberships", sqlgen.UniqueId, membership{})
+	s.MustRegisterType("memberships", sqlgen.UniqueID, membership{})
 	return sqlgen.NewDB(conn, s), conn
 }
 
@@ -57,7 +57,7 @@ func newObserved(t *testing.T, opts ...sqlgentest.Option) (*sqlgen.DB, *sqlgente
 	s := sqlgen.NewSchema()
 	s.MustRegisterType("orgs", sqlgen.AutoIncrement, org{})
 	s.MustRegisterType("users", sqlgen.AutoIncrement, user{})
-	s.MustRegisterType("memberships", sqlgen.UniqueId, membership{})
+	s.MustRegisterType("memberships", sqlgen.UniqueID, membership{})
 	log := &sqlgentest.Recorder{}
 	return sqlgen.NewDB(conn, s, sqlgen.WithObserver(log.Observe)), log, conn
 }

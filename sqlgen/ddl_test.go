@@ -175,7 +175,7 @@ func TestCreateTableSQLGolden(t *testing.T) {
 	t.Parallel()
 	s := sqlgen.NewSchema()
 	s.MustRegisterType("ddl_golden", sqlgen.AutoIncrement, ddlGolden{})
-	s.MustRegisterType("ddl_composite", sqlgen.UniqueId, ddlComposite{})
+	s.MustRegisterType("ddl_composite", sqlgen.UniqueID, ddlComposite{})
 	for table, want := range map[string]string{"ddl_golden": ddlGoldenSQL, "ddl_composite": ddlCompositeSQL} {
 		got, err := s.CreateTableSQL(table)
 		if err != nil {
@@ -200,7 +200,7 @@ func TestCreateTableSQLErrors(t *testing.T) {
 	type jsonKey struct {
 		Doc map[string]int `sql:",json,primary"`
 	}
-	s.MustRegisterType("json_key", sqlgen.UniqueId, jsonKey{})
+	s.MustRegisterType("json_key", sqlgen.UniqueID, jsonKey{})
 	_, err := s.CreateTableSQL("json_key")
 	if !errors.Is(err, sqlgen.ErrUnsupported) || !strings.Contains(err.Error(), "jsonKey.Doc") || !strings.Contains(err.Error(), `"doc"`) {
 		t.Errorf("JSON primary key: got %v, want ErrUnsupported naming the column and field", err)
@@ -302,9 +302,9 @@ var ddlVariants = []struct {
 func TestCreateTableSQLRoundTrip(t *testing.T) {
 	t.Parallel()
 	s := sqlgen.NewSchema()
-	s.MustRegisterType("ddl_every", sqlgen.UniqueId, ddlEvery{})
+	s.MustRegisterType("ddl_every", sqlgen.UniqueID, ddlEvery{})
 	s.MustRegisterType("ddl_golden", sqlgen.AutoIncrement, ddlGolden{})
-	s.MustRegisterType("ddl_composite", sqlgen.UniqueId, ddlComposite{})
+	s.MustRegisterType("ddl_composite", sqlgen.UniqueID, ddlComposite{})
 	var ddl []string
 	for _, table := range []string{"ddl_every", "ddl_golden", "ddl_composite"} {
 		stmt, err := s.CreateTableSQL(table)

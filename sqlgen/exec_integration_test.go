@@ -34,7 +34,7 @@ type exAuto struct {
 
 func exSchema() *sqlgen.Schema {
 	s := sqlgen.NewSchema()
-	s.MustRegisterType("ex_items", sqlgen.UniqueId, exItem{})
+	s.MustRegisterType("ex_items", sqlgen.UniqueID, exItem{})
 	s.MustRegisterType("ex_autos", sqlgen.AutoIncrement, exAuto{})
 	return s
 }

@@ -200,8 +200,8 @@ var pktDDL = []string{
 
 func pktSchema() *sqlgen.Schema {
 	s := sqlgen.NewSchema()
-	s.MustRegisterType("blobs", sqlgen.UniqueId, pktBlob{})
-	s.MustRegisterType("keyed", sqlgen.UniqueId, pktKeyed{})
+	s.MustRegisterType("blobs", sqlgen.UniqueID, pktBlob{})
+	s.MustRegisterType("keyed", sqlgen.UniqueID, pktKeyed{})
 	return s
 }
 
@@ -517,7 +517,7 @@ func testBatchSplit(t *testing.T, addr string) {
 	for _, interpolate := range []bool{false, true} {
 		t.Run(fmt.Sprint("interpolateParams=", interpolate), func(t *testing.T) {
 			s := sqlgen.NewSchema()
-			s.MustRegisterType("wide", sqlgen.UniqueId, wideKey{})
+			s.MustRegisterType("wide", sqlgen.UniqueID, wideKey{})
 			ddl, err := s.CreateTableSQL("wide")
 			if err != nil {
 				t.Fatal(err)

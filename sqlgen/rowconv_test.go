@@ -21,10 +21,10 @@ import (
 func rowconvSchema(t testing.TB) *sqlgen.Schema {
 	t.Helper()
 	s := sqlgen.NewSchema()
-	if err := s.RegisterType("ddl_every", sqlgen.UniqueId, ddlEvery{}); err != nil {
+	if err := s.RegisterType("ddl_every", sqlgen.UniqueID, ddlEvery{}); err != nil {
 		t.Fatal(err)
 	}
-	if err := s.RegisterType("ddl_composite", sqlgen.UniqueId, ddlComposite{}); err != nil {
+	if err := s.RegisterType("ddl_composite", sqlgen.UniqueID, ddlComposite{}); err != nil {
 		t.Fatal(err)
 	}
 	return s

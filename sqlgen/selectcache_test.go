@@ -31,7 +31,7 @@ func TestShapeCache(t *testing.T) {
 	}
 	defer conn.Close()
 	s := sqlgen.NewSchema()
-	s.MustRegisterType("shapes", sqlgen.UniqueId, shapeRow{})
+	s.MustRegisterType("shapes", sqlgen.UniqueID, shapeRow{})
 	db := sqlgen.NewDB(conn, s)
 	ctx := context.Background()
 	const sel = "SELECT `id`,`email`,`nick` FROM `shapes`"

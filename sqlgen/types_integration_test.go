@@ -168,7 +168,7 @@ var dsnVariants = []struct {
 func newAllTypesSchema(t *testing.T) *sqlgen.Schema {
 	t.Helper()
 	s := sqlgen.NewSchema()
-	if err := s.RegisterType("all_types", sqlgen.UniqueId, allTypes{}); err != nil {
+	if err := s.RegisterType("all_types", sqlgen.UniqueID, allTypes{}); err != nil {
 		t.Fatal(err)
 	}
 	return s

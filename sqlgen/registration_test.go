@@ -42,7 +42,6 @@ func TestRegisterRefusesTaggedUnexportedFields(t *testing.T) {
 // TestUniqueIdAlias: the former name UniqueId still compiles and means
 // UniqueID.
 func TestUniqueIdAlias(t *testing.T) {
-	//lint:ignore SA1019 the deprecated name is what this test checks
 	old := sqlgen.UniqueId
 	if old != sqlgen.UniqueID || old.String() != "UniqueID" {
 		t.Errorf("UniqueId is %v (%d), want UniqueID (%d)", old, old, sqlgen.UniqueID)

@@ -2,13 +2,11 @@ package sqlgen_test
 
 import (
 	"context"
-	"database/sql"
 	"errors"
 	"strings"
 	"testing"
 	"time"
 
-	"github.com/go-sql-driver/mysql"
 	"github.com/seed-b2691315/sqlgen/sqlgen"
 	"github.com/seed-b2691315/sqlgen/sqlgen/sqlgentest"
 )
@@ -201,16 +199,7 @@ func TestCheckEmptySchemaAndErrors(t *testing.T) {
 		t.Errorf("cancelled context: got %v, want a non-drift error", err)
 	}
 	// A connection with no current database is refused.
-	cfg, err := mysql.ParseDSN(sqlgentest.DSN())
-	if err != nil {
-		t.Fatal(err)
-	}
-	cfg.DBName = ""
-	noDB, err := sql.Open("mysql", cfg.FormatDSN())
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer noDB.Close()
+	noDB := sqlgentest.Admin(t)
 	if err := s.Check(context.Background(), noDB); !errors.Is(err, sqlgen.ErrInvalidArgument) {
 		t.Errorf("no current database: got %v, want ErrInvalidArgument", err)
 	}

@@ -164,7 +164,7 @@ func TestBuildStructFromCDC(t *testing.T) {
 		Cents: ddlCents{N: 250}, Opaque: ddlOpaque{S: ddlPtr("o")},
 		J: ddlPrefs{Theme: "dark", Sizes: []int{1, 2}}, JP: &ddlPrefs{Theme: "x"}, JM: map[string]int{"a": 1}, JS: []string{"x"},
 		JR: json.RawMessage(`{"raw": true}`), JA: []any{json.Number("1"), "a", nil}, // numbers in an any: json.Number, exact
-		Pt: ddlPoint{1, -1}, Proto: ddlProto{Payload: "pb"}, Addr: net.ParseIP("192.0.2.1"), INullI: 3,
+		Pt: point{X: 1, Y: -1}, Proto: fakeProto{Payload: "pb"}, Addr: net.ParseIP("192.0.2.1"), INullI: 3,
 	}
 	if diff := cmp.Diff(want, got); diff != "" {
 		t.Errorf("BuildStruct differs (-want +got):\n%s", diff)

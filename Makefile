@@ -27,7 +27,9 @@ MODULES := . examples benchmarks live
 
 # staticcheck, pinned, built once per Go release into a repository-local
 # GOBIN (.tools/, ignored by git and by ./... patterns), so a fresh clone
-# (CI) gets the same checker as a developer.
+# (CI) gets the same checker as a developer. staticcheck v0.8.2 itself
+# needs Go 1.26 to build: with an older go command, GOTOOLCHAIN=auto (the
+# default) fetches that toolchain for the install.
 STATICCHECK_VERSION := v0.8.2
 TOOLS_DIR := $(CURDIR)/.tools
 STATICCHECK := $(TOOLS_DIR)/staticcheck-$(STATICCHECK_VERSION)-$(shell go env GOVERSION)

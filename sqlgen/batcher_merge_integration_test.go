@@ -1,7 +1,9 @@
 package sqlgen_test
 
-// WithBatching: concurrent lookups merged into one statement, each caller
-// given its own row, with IS NULL and composite filters.
+// WithBatching merges: concurrent lookups become one statement, each
+// caller given its own row, with IS NULL and composite filters. (The
+// batched-read paths, bad rows, bounds and fall-backs are in
+// batcher_integration_test.go.)
 
 import (
 	"context"

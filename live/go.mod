@@ -1,6 +1,6 @@
 module github.com/seed-b2691315/sqlgen/live
 
-go 1.25.0
+go 1.24.0
 
 require (
 	github.com/dolthub/vitess v0.0.0-20250512224608-8fb9c6ea092c

@@ -287,7 +287,7 @@ type Member struct {
 func TestWatchCompositeKey(t *testing.T) {
 	dsn, db := newDatabase(t, "", "CREATE TABLE member (org BIGINT NOT NULL, user VARCHAR(20) NOT NULL, role VARCHAR(10) COLLATE utf8mb4_bin NOT NULL, PRIMARY KEY (org, user))")
 	s := sqlgen.NewSchema()
-	s.MustRegisterType("member", sqlgen.UniqueId, Member{})
+	s.MustRegisterType("member", sqlgen.UniqueID, Member{})
 	f := openFeed(t, dsn, s)
 	sdb := sqlgen.NewDB(db, s)
 	ctx, cancel := context.WithCancel(context.Background())

@@ -157,7 +157,7 @@ func TestDataThatDoesNotFit(t *testing.T) {
 		t.Run(v.name, func(t *testing.T) {
 			conn := sqlgentest.Open(t, []string{fitDDL}, v.opts...)
 			s := sqlgen.NewSchema()
-			s.MustRegisterType("fit", sqlgen.UniqueId, fitRow{})
+			s.MustRegisterType("fit", sqlgen.UniqueID, fitRow{})
 			db := sqlgen.NewDB(conn, s)
 			ctx := context.Background()
 			if _, err := db.InsertRow(ctx, good(1)); err != nil {
@@ -242,7 +242,7 @@ type docRow struct {
 func TestInvalidUTF8InJSON(t *testing.T) {
 	conn := sqlgentest.Open(t, []string{"CREATE TABLE docs (id BIGINT PRIMARY KEY, doc JSON NULL)"})
 	s := sqlgen.NewSchema()
-	s.MustRegisterType("docs", sqlgen.UniqueId, docRow{})
+	s.MustRegisterType("docs", sqlgen.UniqueID, docRow{})
 	db := sqlgen.NewDB(conn, s)
 	ctx := context.Background()
 	inputs := map[string]string{
@@ -352,10 +352,10 @@ func TestNonFiniteFloats(t *testing.T) {
 		t.Run(v.name, func(t *testing.T) {
 			conn := sqlgentest.Open(t, []string{"CREATE TABLE ratios (id BIGINT PRIMARY KEY, ratio DOUBLE NOT NULL, " +
 				"ratio32 FLOAT NOT NULL, ratio_p DOUBLE NULL, doc JSON NULL, extra JSON NULL)"}, v.opts...)
-			log := &statementLog{}
+			log := &sqlgentest.Recorder{}
 			s := sqlgen.NewSchema()
-			s.MustRegisterType("ratios", sqlgen.UniqueId, ratioRow{})
-			db := sqlgen.NewDB(conn, s, sqlgen.WithObserver(log.observe))
+			s.MustRegisterType("ratios", sqlgen.UniqueID, ratioRow{})
+			db := sqlgen.NewDB(conn, s, sqlgen.WithObserver(log.Observe))
 			ctx := context.Background()
 			if _, err := db.InsertRow(ctx, good(1)); err != nil {
 				t.Fatal(err)
@@ -402,7 +402,7 @@ func TestNonFiniteFloats(t *testing.T) {
 					{"ratio32", sqlgen.Filter{"ratio32": float32(f)}},
 					{"doc", sqlgen.Filter{"doc": ratioDoc{F: f}}},
 				} {
-					log.take()
+					log.Take()
 					rows, err := sqlgen.Select[ratioRow](ctx, db, fc.filter, nil)
 					inputs++
 					what := fmt.Sprintf("filter %s = %v", fc.col, f)
@@ -414,7 +414,7 @@ func TestNonFiniteFloats(t *testing.T) {
 					default:
 						named++
 					}
-					if ev := log.take(); len(ev) > 0 && err != nil && namesColumn(err, "ratios", fc.col) && mysqlErrorNumber(err) == 0 {
+					if ev := log.Take(); len(ev) > 0 && err != nil && namesColumn(err, "ratios", fc.col) && mysqlErrorNumber(err) == 0 {
 						t.Errorf("%s: refused, but only after sending %q", what, ev[0].SQL)
 					}
 				}
@@ -449,7 +449,7 @@ func TestFloat32ReadsExactly(t *testing.T) {
 		t.Run(v.name, func(t *testing.T) {
 			conn := sqlgentest.Open(t, []string{"CREATE TABLE f32 (id BIGINT PRIMARY KEY, v FLOAT NOT NULL, vp FLOAT NULL)"}, v.opts...)
 			s := sqlgen.NewSchema()
-			s.MustRegisterType("f32", sqlgen.UniqueId, f32Row{})
+			s.MustRegisterType("f32", sqlgen.UniqueID, f32Row{})
 			db := sqlgen.NewDB(conn, s)
 			ctx := context.Background()
 			var want []*f32Row
@@ -514,7 +514,7 @@ func TestOversizedDocument(t *testing.T) {
 				t.Skipf("max_allowed_packet is %d bytes; a document that large is too slow to build here", maxPacket)
 			}
 			s := sqlgen.NewSchema()
-			s.MustRegisterType("docs", sqlgen.UniqueId, docRow{})
+			s.MustRegisterType("docs", sqlgen.UniqueID, docRow{})
 			db := sqlgen.NewDB(conn, s)
 			ctx := context.Background()
 			good := func(id int64) any { return &docRow{ID: id, Doc: map[string]any{"small": true}} }
@@ -580,7 +580,7 @@ func TestBatchLargerThanPacket(t *testing.T) {
 			}
 			rows := int(maxPacket/size) + 2 // one more than fits, and the JSON around each
 			s := sqlgen.NewSchema()
-			s.MustRegisterType("docs", sqlgen.UniqueId, docRow{})
+			s.MustRegisterType("docs", sqlgen.UniqueID, docRow{})
 			db := sqlgen.NewDB(conn, s)
 			ctx := context.Background()
 			batch := make([]*docRow, rows)
@@ -635,7 +635,7 @@ func TestInvalidStoredDate(t *testing.T) {
 			conn := sqlgentest.Open(t, []string{"CREATE TABLE dates (id BIGINT PRIMARY KEY, t DATETIME(6) NOT NULL)"}, v.opts...)
 			sqlgentest.Exec(t, conn, "INSERT INTO dates VALUES (1, '2024-02-31 10:00:00')")
 			s := sqlgen.NewSchema()
-			s.MustRegisterType("dates", sqlgen.UniqueId, dateRow{})
+			s.MustRegisterType("dates", sqlgen.UniqueID, dateRow{})
 			db := sqlgen.NewDB(conn, s)
 			got, err := sqlgen.Get[dateRow](context.Background(), db, sqlgen.Filter{"id": 1}, nil)
 			if strings.HasPrefix(v.name, "parseTime") {

@@ -35,7 +35,7 @@ const accountsDDL = "CREATE TABLE accounts (id BIGINT PRIMARY KEY, owner VARCHAR
 
 func accountsSchema() *sqlgen.Schema {
 	s := sqlgen.NewSchema()
-	s.MustRegisterType("accounts", sqlgen.UniqueId, account{})
+	s.MustRegisterType("accounts", sqlgen.UniqueID, account{})
 	return s
 }
 
@@ -83,7 +83,7 @@ func connectionID(t testing.TB, tx *sql.Tx) int64 {
 // find the connection of a transaction that Transact began.
 func onlyThread(t testing.TB, admin *sql.DB, dbName string) int64 {
 	t.Helper()
-	ths, err := threads(context.Background(), admin, dbName)
+	ths, err := sqlgentest.Threads(context.Background(), admin, dbName)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -106,8 +106,8 @@ func TestKillMidTransaction(t *testing.T) {
 	// One connection, so that the transaction's is the only one of this
 	// database in the process list.
 	conn.SetMaxOpenConns(1)
-	admin := openAdmin(t)
-	dbName := databaseName(t, conn)
+	admin := sqlgentest.Admin(t)
+	dbName := sqlgentest.DatabaseName(t, conn)
 	db := sqlgen.NewDB(conn, accountsSchema())
 	ctx := context.Background()
 	base := seedAccounts(t, db, 10)
@@ -223,7 +223,7 @@ func TestKillMidTransaction(t *testing.T) {
 				// Kill once the server runs the slow statement.
 				deadline := time.Now().Add(5 * time.Second)
 				for time.Now().Before(deadline) {
-					ths, err := threads(ctx, admin, dbName)
+					ths, err := sqlgentest.Threads(ctx, admin, dbName)
 					if err != nil {
 						killed <- err
 						return
@@ -338,8 +338,8 @@ func TestKillDuringBatch(t *testing.T) {
 	// One connection, so the observer knows which one to kill: the only
 	// one of this database in the process list.
 	conn.SetMaxOpenConns(1)
-	admin := openAdmin(t)
-	dbName := databaseName(t, conn)
+	admin := sqlgentest.Admin(t)
+	dbName := sqlgentest.DatabaseName(t, conn)
 
 	var killAfter, seen, killedID atomic.Int64
 	var killErr atomic.Value
@@ -350,7 +350,7 @@ func TestKillDuringBatch(t *testing.T) {
 		if seen.Add(1) != killAfter.Load() {
 			return
 		}
-		ths, err := threads(context.Background(), admin, dbName)
+		ths, err := sqlgentest.Threads(context.Background(), admin, dbName)
 		if err == nil && len(ths) != 1 {
 			err = fmt.Errorf("%d connections to %s, want 1", len(ths), dbName)
 		}
@@ -363,7 +363,7 @@ func TestKillDuringBatch(t *testing.T) {
 		}
 	}
 	s := sqlgen.NewSchema()
-	s.MustRegisterType("items", sqlgen.UniqueId, item{})
+	s.MustRegisterType("items", sqlgen.UniqueID, item{})
 	s.MustRegisterType("auto_items", sqlgen.AutoIncrement, autoItem{})
 	db := sqlgen.NewDB(conn, s, sqlgen.WithObserver(observer))
 	ctx := context.Background()
@@ -604,10 +604,10 @@ func TestContextEndsMidStatement(t *testing.T) {
 	conn := sqlgentest.Open(t, []string{
 		"CREATE TABLE slow (id BIGINT PRIMARY KEY, name VARCHAR(64) NOT NULL, n BIGINT NOT NULL)",
 	})
-	admin := openAdmin(t)
-	dbName := databaseName(t, conn)
+	admin := sqlgentest.Admin(t)
+	dbName := sqlgentest.DatabaseName(t, conn)
 	s := sqlgen.NewSchema()
-	s.MustRegisterType("slow", sqlgen.UniqueId, slowRow{})
+	s.MustRegisterType("slow", sqlgen.UniqueID, slowRow{})
 	db := sqlgen.NewDB(conn, s)
 	bg := context.Background()
 	for i := int64(1); i <= 2; i++ {
@@ -668,7 +668,7 @@ func TestContextEndsMidStatement(t *testing.T) {
 		leftRunning += killStatementsOf(t, admin, dbName)
 		deadline := time.Now().Add(10 * time.Second)
 		for {
-			ths, err := threads(bg, admin, dbName)
+			ths, err := sqlgentest.Threads(bg, admin, dbName)
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -810,7 +810,7 @@ func TestContextEndsMidStatement(t *testing.T) {
 		// Wait for the server to finish the statement, without stopping it.
 		deadline := time.Now().Add(5 * time.Second)
 		for {
-			ths, err := threads(bg, admin, dbName)
+			ths, err := sqlgentest.Threads(bg, admin, dbName)
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -839,7 +839,7 @@ func TestContextEndsMidStatement(t *testing.T) {
 	figure(t, "late_autocommit_writes", len(lateWrites))
 }
 
-func allSleeping(ths []thread) bool {
+func allSleeping(ths []sqlgentest.Thread) bool {
 	for _, th := range ths {
 		if th.Command != "Sleep" {
 			return false
@@ -946,7 +946,7 @@ func TestLockWaitTimeout(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		cfg.DBName = databaseName(t, conn)
+		cfg.DBName = sqlgentest.DatabaseName(t, conn)
 		cfg.Params = map[string]string{"innodb_lock_wait_timeout": "1"}
 		conn2, err := sql.Open("mysql", cfg.FormatDSN())
 		if err != nil {
@@ -1029,7 +1029,7 @@ func TestNoTornReads(t *testing.T) {
 		"c VARCHAR(64) NOT NULL, d DOUBLE NOT NULL, e JSON NULL, f DATETIME(6) NOT NULL, g BIGINT NULL, h VARBINARY(64) NULL)"})
 	conn.SetMaxIdleConns(16)
 	s := sqlgen.NewSchema()
-	s.MustRegisterType("versioned", sqlgen.UniqueId, versioned{})
+	s.MustRegisterType("versioned", sqlgen.UniqueID, versioned{})
 	db := sqlgen.NewDB(conn, s)
 	ctx := context.Background()
 	var initial []*versioned

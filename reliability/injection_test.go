@@ -88,13 +88,13 @@ func TestInjection(t *testing.T) {
 	for _, v := range variants {
 		t.Run(v.name, func(t *testing.T) {
 			conn := sqlgentest.Open(t, notesDDL, v.opts...)
-			log := &statementLog{}
-			opts := []sqlgen.Option{sqlgen.WithObserver(log.observe)}
+			log := &sqlgentest.Recorder{}
+			opts := []sqlgen.Option{sqlgen.WithObserver(log.Observe)}
 			if v.name == "stmt cache" {
 				opts = append(opts, sqlgen.WithStmtCache(64))
 			}
 			s := sqlgen.NewSchema()
-			s.MustRegisterType("notes", sqlgen.UniqueId, note{})
+			s.MustRegisterType("notes", sqlgen.UniqueID, note{})
 			db := sqlgen.NewDB(conn, s, opts...)
 			t.Cleanup(func() { db.Close() })
 			ctx := context.Background()
@@ -164,7 +164,7 @@ func TestInjection(t *testing.T) {
 			}
 
 			// Hostile names: refused before anything is sent.
-			log.take()
+			log.Take()
 			for _, name := range hostileNames {
 				if name == "title" || name == "id" {
 					continue
@@ -197,7 +197,7 @@ func TestInjection(t *testing.T) {
 					}
 				}
 			}
-			if ev := log.take(); len(ev) != 0 {
+			if ev := log.Take(); len(ev) != 0 {
 				t.Errorf("refused names still sent %d statements, the first: %q", len(ev), ev[0].SQL)
 			}
 
@@ -254,10 +254,10 @@ func sameTitle(h string) []int64 {
 // separator) appears in it.
 func TestInjectionStatementText(t *testing.T) {
 	conn := sqlgentest.Open(t, notesDDL)
-	log := &statementLog{}
+	log := &sqlgentest.Recorder{}
 	s := sqlgen.NewSchema()
-	s.MustRegisterType("notes", sqlgen.UniqueId, note{})
-	db := sqlgen.NewDB(conn, s, sqlgen.WithObserver(log.observe))
+	s.MustRegisterType("notes", sqlgen.UniqueID, note{})
+	db := sqlgen.NewDB(conn, s, sqlgen.WithObserver(log.Observe))
 	ctx := context.Background()
 	var batch []*note
 	for i, h := range hostile {
@@ -287,7 +287,7 @@ func TestInjectionStatementText(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
-	events := log.take()
+	events := log.Take()
 	statements := 0
 	for _, e := range events {
 		statements++
@@ -330,12 +330,12 @@ func TestInjectionRegistration(t *testing.T) {
 		type plain struct {
 			ID int64 `sql:",primary"`
 		}
-		errTable := sqlgen.NewSchema().RegisterType(name, sqlgen.UniqueId, plain{})
+		errTable := sqlgen.NewSchema().RegisterType(name, sqlgen.UniqueID, plain{})
 		st := reflect.StructOf([]reflect.StructField{
 			{Name: "ID", Type: reflect.TypeFor[int64](), Tag: `sql:",primary"`},
 			{Name: "X", Type: reflect.TypeFor[string](), Tag: reflect.StructTag(`sql:` + strconv.Quote(name+",json"))},
 		})
-		errColumn := sqlgen.NewSchema().RegisterType("t", sqlgen.UniqueId, reflect.New(st).Interface())
+		errColumn := sqlgen.NewSchema().RegisterType("t", sqlgen.UniqueID, reflect.New(st).Interface())
 		for what, err := range map[string]error{"table": errTable, "column": errColumn} {
 			if name == "" && what == "column" {
 				continue // an empty tag name means "derive it from the field"

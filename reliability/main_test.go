@@ -18,7 +18,6 @@ import (
 
 	"github.com/go-sql-driver/mysql"
 	"github.com/seed-b2691315/sqlgen/internal/leakcheck"
-	"github.com/seed-b2691315/sqlgen/sqlgen"
 	"github.com/seed-b2691315/sqlgen/sqlgen/sqlgentest"
 )
 
@@ -119,82 +118,6 @@ var protocolVariants = []dsnVariant{
 	{"interpolate", []sqlgentest.Option{sqlgentest.Params("interpolateParams", "true")}},
 }
 
-// statementLog is an Observer that records every statement sqlgen runs.
-type statementLog struct {
-	mu     sync.Mutex
-	events []sqlgen.Event
-}
-
-func (l *statementLog) observe(_ context.Context, e sqlgen.Event) {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	l.events = append(l.events, e)
-}
-
-// take returns the events so far and forgets them.
-func (l *statementLog) take() []sqlgen.Event {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	out := l.events
-	l.events = nil
-	return out
-}
-
-// openAdmin opens a second pool to the server, with no default database,
-// for KILL, the process list and settings. It is closed when t ends.
-func openAdmin(t testing.TB) *sql.DB {
-	t.Helper()
-	cfg, err := mysql.ParseDSN(sqlgentest.DSN())
-	if err != nil {
-		t.Fatal(err)
-	}
-	cfg.DBName = ""
-	admin, err := sql.Open("mysql", cfg.FormatDSN())
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { admin.Close() })
-	return admin
-}
-
-// databaseName returns the name of the database conn is connected to.
-func databaseName(t testing.TB, conn *sql.DB) string {
-	t.Helper()
-	var name string
-	if err := conn.QueryRow("SELECT DATABASE()").Scan(&name); err != nil {
-		t.Fatal(err)
-	}
-	return name
-}
-
-// thread is one row of the server's process list.
-type thread struct {
-	ID      int64
-	Command string
-	State   string
-	Info    string
-	Time    float64
-}
-
-// threads lists the server threads connected to database dbName.
-func threads(ctx context.Context, admin *sql.DB, dbName string) ([]thread, error) {
-	rows, err := admin.QueryContext(ctx,
-		"SELECT ID, COMMAND, COALESCE(STATE, ''), COALESCE(INFO, ''), TIME FROM information_schema.PROCESSLIST WHERE DB = ? AND ID <> CONNECTION_ID() ORDER BY ID", dbName)
-	if err != nil {
-		return nil, err
-	}
-	defer rows.Close()
-	var out []thread
-	for rows.Next() {
-		var th thread
-		if err := rows.Scan(&th.ID, &th.Command, &th.State, &th.Info, &th.Time); err != nil {
-			return nil, err
-		}
-		out = append(out, th)
-	}
-	return out, rows.Err()
-}
-
 // kill ends connection id on the server, as an operator's KILL would.
 func kill(ctx context.Context, admin *sql.DB, id int64) error {
 	// KILL takes no placeholder; id is an integer read from the server.
@@ -229,7 +152,7 @@ func waitThreadGone(t testing.TB, admin *sql.DB, id int64) {
 // dropping the database does not wait for them.
 func killStatementsOf(t testing.TB, admin *sql.DB, dbName string) int {
 	t.Helper()
-	ths, err := threads(context.Background(), admin, dbName)
+	ths, err := sqlgentest.Threads(context.Background(), admin, dbName)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -4,7 +4,6 @@ import (
 	"bytes"
 	"context"
 	"database/sql"
-	"encoding/binary"
 	"encoding/json"
 	"fmt"
 	"math"
@@ -31,22 +30,7 @@ type (
 )
 
 // rtPoint is stored through encoding.BinaryMarshaler.
-type rtPoint struct{ X, Y int32 }
-
-func (p rtPoint) MarshalBinary() ([]byte, error) {
-	b := make([]byte, 8)
-	binary.BigEndian.PutUint32(b, uint32(p.X))
-	binary.BigEndian.PutUint32(b[4:], uint32(p.Y))
-	return b, nil
-}
-
-func (p *rtPoint) UnmarshalBinary(b []byte) error {
-	if len(b) != 8 {
-		return fmt.Errorf("rtPoint: %d bytes, want 8", len(b))
-	}
-	p.X, p.Y = int32(binary.BigEndian.Uint32(b)), int32(binary.BigEndian.Uint32(b[4:]))
-	return nil
-}
+type rtPoint = sqlgentest.Point
 
 // rtDoc is a JSON document with every JSON shape in it.
 type rtDoc struct {
@@ -444,7 +428,7 @@ func (g *gen) row(id int64) *rtRow {
 		NInt: rtInt(g.signed(32)), NUint: rtUint(g.unsigned(16)), NFloat: rtFloat(g.float64()), NBool: rtBool(g.pct(50)),
 		NBytes: rtBytes(g.bytes(64)), NTime: rtTime(g.datetime()),
 		JStruct: g.doc(0), JPtr: ptr(g, g.doc(0)),
-		Bin: rtPoint{int32(g.signed(32)), int32(g.signed(32))}, BinP: ptr(g, rtPoint{int32(g.signed(32)), int32(g.signed(32))}),
+		Bin: rtPoint{X: int32(g.signed(32)), Y: int32(g.signed(32))}, BinP: ptr(g, rtPoint{X: int32(g.signed(32)), Y: int32(g.signed(32))}),
 		IPAddr: g.ip(), Addr: g.addr(), AddrP: ptr(g, g.addr()),
 	}
 	if b := g.bytes(255); b != nil {
@@ -551,7 +535,7 @@ func TestRoundTripProperty(t *testing.T) {
 		t.Run(v.name, func(t *testing.T) {
 			conn := sqlgentest.Open(t, []string{rtDDL}, v.opts...)
 			s := sqlgen.NewSchema()
-			if err := s.RegisterType("rt", sqlgen.UniqueId, rtRow{}); err != nil {
+			if err := s.RegisterType("rt", sqlgen.UniqueID, rtRow{}); err != nil {
 				t.Fatal(err)
 			}
 			cols, err := s.Columns("rt")

@@ -365,8 +365,8 @@ func TestSoak(t *testing.T) {
 	conn.SetMaxOpenConns(2 * soakWorkers)
 	conn.SetMaxIdleConns(2 * soakWorkers)
 	s := sqlgen.NewSchema()
-	s.MustRegisterType("soak", sqlgen.UniqueId, soakRow{})
-	s.MustRegisterType("counters", sqlgen.UniqueId, counter{})
+	s.MustRegisterType("soak", sqlgen.UniqueID, soakRow{})
+	s.MustRegisterType("counters", sqlgen.UniqueID, counter{})
 	db := sqlgen.NewDB(conn, s)
 	ctx := context.Background()
 	var counters []*counter

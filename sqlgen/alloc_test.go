@@ -92,7 +92,7 @@ func alOpen(t *testing.T, rows int) (*sqlgen.DB, *sql.DB) {
 	conn.SetMaxIdleConns(1)
 	t.Cleanup(func() { conn.Close() })
 	s := sqlgen.NewSchema()
-	s.MustRegisterType("al_users", sqlgen.UniqueId, alUser{})
+	s.MustRegisterType("al_users", sqlgen.UniqueID, alUser{})
 	return sqlgen.NewDB(conn, s), conn
 }
 

@@ -35,13 +35,13 @@ var batchPaths = []batchPath{
 
 // openBatchPath opens a database with ddl for path, and a DB over it that
 // logs its statements.
-func openBatchPath(t *testing.T, p batchPath, ddl []string, register func(*sqlgen.Schema)) (*sqlgen.DB, *statementLog, *sql.DB) {
+func openBatchPath(t *testing.T, p batchPath, ddl []string, register func(*sqlgen.Schema)) (*sqlgen.DB, *sqlgentest.Recorder, *sql.DB) {
 	t.Helper()
 	conn := sqlgentest.Open(t, ddl, p.dsn...)
 	s := sqlgen.NewSchema()
 	register(s)
-	log := &statementLog{}
-	opts := []sqlgen.Option{sqlgen.WithObserver(log.observe)}
+	log := &sqlgentest.Recorder{}
+	opts := []sqlgen.Option{sqlgen.WithObserver(log.Observe)}
 	if p.cache {
 		opts = append(opts, sqlgen.WithStmtCache(64))
 	}
@@ -68,7 +68,7 @@ func TestBatchedReadsIsolateBadRows(t *testing.T) {
 			t.Parallel()
 			db, log, conn := openBatchPath(t, p,
 				[]string{"CREATE TABLE narrow (id BIGINT PRIMARY KEY, grp BIGINT NOT NULL, small SMALLINT NOT NULL, KEY (grp))"},
-				func(s *sqlgen.Schema) { s.MustRegisterType("narrow", sqlgen.UniqueId, narrowRow{}) })
+				func(s *sqlgen.Schema) { s.MustRegisterType("narrow", sqlgen.UniqueID, narrowRow{}) })
 			const n = 60
 			var values []string
 			for i := 1; i <= n; i++ {
@@ -80,7 +80,7 @@ func TestBatchedReadsIsolateBadRows(t *testing.T) {
 			}
 			sqlgentest.Exec(t, conn, "INSERT INTO narrow VALUES "+strings.Join(values, ","))
 			ctx := context.Background()
-			log.take()
+			log.Take()
 
 			bctx := sqlgen.WithBatching(ctx, sqlgen.BatchWindow(250*time.Millisecond), sqlgen.BatchSize(n))
 			var wg sync.WaitGroup
@@ -110,7 +110,7 @@ func TestBatchedReadsIsolateBadRows(t *testing.T) {
 					t.Errorf("caller %d: %+v, want %+v", i, *got[i], want)
 				}
 			}
-			if ev := log.take(); len(ev) != 1 {
+			if ev := log.Take(); len(ev) != 1 {
 				t.Errorf("%d QueryRows took %d statements, want 1 merged: %v", n, len(ev), ev)
 			}
 
@@ -142,7 +142,7 @@ func TestBatchedReadsIsolateBadRows(t *testing.T) {
 					}
 				}
 			}
-			if ev := log.take(); len(ev) != 1 {
+			if ev := log.Take(); len(ev) != 1 {
 				t.Errorf("10 Queries took %d statements, want 1 merged: %v", len(ev), ev)
 			}
 		})
@@ -161,14 +161,14 @@ func TestBatchedQueryRowBounded(t *testing.T) {
 			t.Parallel()
 			db, log, conn := openBatchPath(t, p,
 				[]string{"CREATE TABLE narrow (id BIGINT PRIMARY KEY, grp BIGINT NOT NULL, small SMALLINT NOT NULL, KEY (grp))"},
-				func(s *sqlgen.Schema) { s.MustRegisterType("narrow", sqlgen.UniqueId, narrowRow{}) })
+				func(s *sqlgen.Schema) { s.MustRegisterType("narrow", sqlgen.UniqueID, narrowRow{}) })
 			// 20,000 rows of group 1, in one statement.
 			digits := "(SELECT 0 n UNION ALL SELECT 1 UNION ALL SELECT 2 UNION ALL SELECT 3 UNION ALL SELECT 4 " +
 				"UNION ALL SELECT 5 UNION ALL SELECT 6 UNION ALL SELECT 7 UNION ALL SELECT 8 UNION ALL SELECT 9)"
 			sqlgentest.Exec(t, conn, "INSERT INTO narrow (id, grp, small) SELECT 1 + d0.n + 10*d1.n + 100*d2.n + 1000*d3.n + 10000*d4.n, 1, 0 FROM "+
 				digits+" d0, "+digits+" d1, "+digits+" d2, "+digits+" d3, "+digits+" d4 WHERE d4.n < 2")
 			ctx := context.Background()
-			log.take()
+			log.Take()
 
 			const callers = 30
 			bctx := sqlgen.WithBatching(ctx, sqlgen.BatchWindow(250*time.Millisecond), sqlgen.BatchSize(callers))
@@ -197,7 +197,7 @@ func TestBatchedQueryRowBounded(t *testing.T) {
 				t.Error(err)
 			}
 			var byGrp, byID int
-			for _, e := range log.take() {
+			for _, e := range log.Take() {
 				switch {
 				case strings.Contains(e.SQL, "WHERE `grp`"):
 					byGrp++
@@ -248,7 +248,7 @@ func TestBatchedReadsNoAliasing(t *testing.T) {
 			t.Parallel()
 			db, log, _ := openBatchPath(t, p,
 				[]string{"CREATE TABLE rich (id BIGINT PRIMARY KEY, name VARCHAR(64) NULL, data LONGBLOB NULL, doc JSON NULL, map JSON NULL, list JSON NULL, `when` DATETIME(6) NULL)"},
-				func(s *sqlgen.Schema) { s.MustRegisterType("rich", sqlgen.UniqueId, richRow{}) })
+				func(s *sqlgen.Schema) { s.MustRegisterType("rich", sqlgen.UniqueID, richRow{}) })
 			ctx := context.Background()
 			name := "shared"
 			when := time.Date(2024, 5, 6, 7, 8, 9, 123456000, time.UTC)
@@ -264,7 +264,7 @@ func TestBatchedReadsNoAliasing(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			log.take()
+			log.Take()
 
 			const callers = 40
 			bctx := sqlgen.WithBatching(ctx, sqlgen.BatchWindow(250*time.Millisecond), sqlgen.BatchSize(callers))
@@ -306,7 +306,7 @@ func TestBatchedReadsNoAliasing(t *testing.T) {
 					t.Fatalf("caller %d: %v", i, err)
 				}
 			}
-			if ev := log.take(); len(ev) != 1 {
+			if ev := log.Take(); len(ev) != 1 {
 				t.Errorf("%d reads of one row took %d statements, want 1 merged", callers, len(ev))
 			}
 			for i := range got {
@@ -355,10 +355,10 @@ func TestBatchedReadsFallBack(t *testing.T) {
 			t.Parallel()
 			db, log, conn := openBatchPath(t, p,
 				[]string{"CREATE TABLE nullable (id BIGINT PRIMARY KEY, opt BIGINT NULL)"},
-				func(s *sqlgen.Schema) { s.MustRegisterType("nullable", sqlgen.UniqueId, nullableRow{}) })
+				func(s *sqlgen.Schema) { s.MustRegisterType("nullable", sqlgen.UniqueID, nullableRow{}) })
 			sqlgentest.Exec(t, conn, "INSERT INTO nullable VALUES (1, 5), (2, NULL), (3, 5), (4, 6)")
 			ctx := context.Background()
-			log.take()
+			log.Take()
 			bctx := sqlgen.WithBatching(ctx, sqlgen.BatchWindow(250*time.Millisecond), sqlgen.BatchSize(3))
 			filters := []sqlgen.Filter{{"opt": 5}, {"opt": nil}, {"opt": 6}}
 			got := make([][]*nullableRow, len(filters))
@@ -378,7 +378,7 @@ func TestBatchedReadsFallBack(t *testing.T) {
 			if !errors.Is(errs[1], sqlgen.ErrUnexpectedNull) {
 				t.Errorf("opt IS NULL: %v, want ErrUnexpectedNull", errs[1])
 			}
-			if ev := log.take(); len(ev) != 4 {
+			if ev := log.Take(); len(ev) != 4 {
 				t.Errorf("%d statements, want 4 (the merged one, then each read alone): %v", len(ev), ev)
 			}
 		})

@@ -2,13 +2,11 @@ package sqlgen_test
 
 import (
 	"context"
-	"database/sql"
 	"errors"
 	"strings"
 	"testing"
 	"time"
 
-	"github.com/go-sql-driver/mysql"
 	"github.com/seed-b2691315/sqlgen/sqlgen"
 	"github.com/seed-b2691315/sqlgen/sqlgen/sqlgentest"
 )
@@ -17,9 +15,9 @@ import (
 func TestCheckMatchesCreateTableSQL(t *testing.T) {
 	t.Parallel()
 	s := sqlgen.NewSchema()
-	s.MustRegisterType("ddl_every", sqlgen.UniqueId, ddlEvery{})
+	s.MustRegisterType("ddl_every", sqlgen.UniqueID, ddlEvery{})
 	s.MustRegisterType("ddl_golden", sqlgen.AutoIncrement, ddlGolden{})
-	s.MustRegisterType("ddl_composite", sqlgen.UniqueId, ddlComposite{})
+	s.MustRegisterType("ddl_composite", sqlgen.UniqueID, ddlComposite{})
 	conn := sqlgentest.OpenSchema(t, s)
 	if tables := s.Tables(); len(tables) != 3 {
 		t.Fatalf("Tables() = %v", tables)
@@ -49,7 +47,7 @@ type chkLoose struct {
 func TestCheckAcceptsCompatibleTypes(t *testing.T) {
 	t.Parallel()
 	s := sqlgen.NewSchema()
-	s.MustRegisterType("chk_loose", sqlgen.UniqueId, chkLoose{})
+	s.MustRegisterType("chk_loose", sqlgen.UniqueID, chkLoose{})
 	conn := sqlgentest.Open(t, []string{"CREATE TABLE chk_loose (" +
 		"id BIGINT NOT NULL PRIMARY KEY, " +
 		"small SMALLINT NOT NULL, " + // a wider field than the column
@@ -105,10 +103,10 @@ type chkKeys struct {
 func TestCheckReportsDrift(t *testing.T) {
 	t.Parallel()
 	s := sqlgen.NewSchema()
-	s.MustRegisterType("chk_items", sqlgen.UniqueId, chkItem{})
-	s.MustRegisterType("chk_missing", sqlgen.UniqueId, chkMissing{})
+	s.MustRegisterType("chk_items", sqlgen.UniqueID, chkItem{})
+	s.MustRegisterType("chk_missing", sqlgen.UniqueID, chkMissing{})
 	s.MustRegisterType("chk_auto", sqlgen.AutoIncrement, chkAuto{})
-	s.MustRegisterType("chk_keys", sqlgen.UniqueId, chkKeys{})
+	s.MustRegisterType("chk_keys", sqlgen.UniqueID, chkKeys{})
 	conn := sqlgentest.Open(t, []string{"CREATE TABLE chk_items (" +
 		"id BIGINT NOT NULL PRIMARY KEY, " +
 		"name INT NOT NULL, " + // a string field on an INT column
@@ -190,7 +188,7 @@ func TestCheckEmptySchemaAndErrors(t *testing.T) {
 	if err := s.Check(context.Background(), conn); err != nil {
 		t.Errorf("empty schema: %v", err)
 	}
-	s.MustRegisterType("chk_missing", sqlgen.UniqueId, chkMissing{})
+	s.MustRegisterType("chk_missing", sqlgen.UniqueID, chkMissing{})
 	if err := s.Check(context.Background(), conn); err != nil {
 		t.Errorf("matching schema: %v", err)
 	}
@@ -201,16 +199,7 @@ func TestCheckEmptySchemaAndErrors(t *testing.T) {
 		t.Errorf("cancelled context: got %v, want a non-drift error", err)
 	}
 	// A connection with no current database is refused.
-	cfg, err := mysql.ParseDSN(sqlgentest.DSN())
-	if err != nil {
-		t.Fatal(err)
-	}
-	cfg.DBName = ""
-	noDB, err := sql.Open("mysql", cfg.FormatDSN())
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer noDB.Close()
+	noDB := sqlgentest.Admin(t)
 	if err := s.Check(context.Background(), noDB); !errors.Is(err, sqlgen.ErrInvalidArgument) {
 		t.Errorf("no current database: got %v, want ErrInvalidArgument", err)
 	}

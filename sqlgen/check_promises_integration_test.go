@@ -27,13 +27,13 @@ func chkPromiseSchema(tables ...string) *sqlgen.Schema {
 		// One type per table: register copies under distinct named types.
 		switch n {
 		case "chk_innodb":
-			s.MustRegisterType(n, sqlgen.UniqueId, chkPromise{})
+			s.MustRegisterType(n, sqlgen.UniqueID, chkPromise{})
 		case "chk_myisam":
-			s.MustRegisterType(n, sqlgen.UniqueId, chkMyISAM{})
+			s.MustRegisterType(n, sqlgen.UniqueID, chkMyISAM{})
 		case "chk_aria":
-			s.MustRegisterType(n, sqlgen.UniqueId, chkAria{})
+			s.MustRegisterType(n, sqlgen.UniqueID, chkAria{})
 		case "chk_charsets":
-			s.MustRegisterType(n, sqlgen.UniqueId, chkCharsets{})
+			s.MustRegisterType(n, sqlgen.UniqueID, chkCharsets{})
 		}
 	}
 	return s

@@ -36,8 +36,8 @@ type membership struct {
 	Order  int    `sql:"order"`
 }
 
-// crudSchemaFile holds the tables of the CRUD, parity and transaction
-// tests, shared through the repository's testdata.
+// crudSchemaFile holds the tables of the CRUD, InsertRows, batching,
+// limit and transaction tests, shared through the repository's testdata.
 const crudSchemaFile = "../testdata/crud.sql"
 
 func newCRUD(t *testing.T, opts ...sqlgentest.Option) (*sqlgen.DB, *sql.DB) {
@@ -46,8 +46,20 @@ func newCRUD(t *testing.T, opts ...sqlgentest.Option) (*sqlgen.DB, *sql.DB) {
 	s := sqlgen.NewSchema()
 	s.MustRegisterType("orgs", sqlgen.AutoIncrement, org{})
 	s.MustRegisterType("users", sqlgen.AutoIncrement, user{})
-	s.MustRegisterType("memberships", sqlgen.UniqueId, membership{})
+	s.MustRegisterType("memberships", sqlgen.UniqueID, membership{})
 	return sqlgen.NewDB(conn, s), conn
+}
+
+// newObserved is newCRUD with a Recorder observing the DB.
+func newObserved(t *testing.T, opts ...sqlgentest.Option) (*sqlgen.DB, *sqlgentest.Recorder, *sql.DB) {
+	t.Helper()
+	conn := sqlgentest.OpenFile(t, crudSchemaFile, opts...)
+	s := sqlgen.NewSchema()
+	s.MustRegisterType("orgs", sqlgen.AutoIncrement, org{})
+	s.MustRegisterType("users", sqlgen.AutoIncrement, user{})
+	s.MustRegisterType("memberships", sqlgen.UniqueID, membership{})
+	log := &sqlgentest.Recorder{}
+	return sqlgen.NewDB(conn, s, sqlgen.WithObserver(log.Observe)), log, conn
 }
 
 func TestCRUD(t *testing.T) {

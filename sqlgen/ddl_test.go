@@ -4,7 +4,6 @@ import (
 	"context"
 	"database/sql"
 	"database/sql/driver"
-	"encoding/binary"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -24,36 +23,6 @@ type ddlPrefs struct {
 	Theme string         `json:"theme"`
 	Sizes []int          `json:"sizes"`
 	Flags map[string]int `json:"flags,omitempty"`
-}
-
-// ddlPoint is stored through encoding.BinaryMarshaler.
-type ddlPoint struct{ X, Y int32 }
-
-func (p ddlPoint) MarshalBinary() ([]byte, error) {
-	b := make([]byte, 8)
-	binary.BigEndian.PutUint32(b, uint32(p.X))
-	binary.BigEndian.PutUint32(b[4:], uint32(p.Y))
-	return b, nil
-}
-
-func (p *ddlPoint) UnmarshalBinary(b []byte) error {
-	if len(b) != 8 {
-		return fmt.Errorf("ddlPoint: %d bytes, want 8", len(b))
-	}
-	p.X, p.Y = int32(binary.BigEndian.Uint32(b)), int32(binary.BigEndian.Uint32(b[4:]))
-	return nil
-}
-
-// ddlProto has the Marshal/Unmarshal pair of generated protobuf types.
-type ddlProto struct{ Payload string }
-
-func (m *ddlProto) Marshal() ([]byte, error) { return []byte("P:" + m.Payload), nil }
-func (m *ddlProto) Unmarshal(b []byte) error {
-	if len(b) < 2 || string(b[:2]) != "P:" {
-		return errors.New("ddlProto: bad prefix")
-	}
-	m.Payload = string(b[2:])
-	return nil
 }
 
 // ddlCents has its own Scanner and Valuer, writing an int64.
@@ -123,9 +92,9 @@ type ddlGolden struct {
 	Seen     sql.NullTime
 	Cents    ddlCents
 	Opaque   ddlOpaque
-	Addr     net.IP   `sql:",string"`
-	Note     string   `sql:",implicitnull"`
-	Pos      ddlPoint `sql:",binary"`
+	Addr     net.IP `sql:",string"`
+	Note     string `sql:",implicitnull"`
+	Pos      point  `sql:",binary"`
 	Label    ddlLabel
 	Internal string `sql:"-"`
 }
@@ -175,7 +144,7 @@ func TestCreateTableSQLGolden(t *testing.T) {
 	t.Parallel()
 	s := sqlgen.NewSchema()
 	s.MustRegisterType("ddl_golden", sqlgen.AutoIncrement, ddlGolden{})
-	s.MustRegisterType("ddl_composite", sqlgen.UniqueId, ddlComposite{})
+	s.MustRegisterType("ddl_composite", sqlgen.UniqueID, ddlComposite{})
 	for table, want := range map[string]string{"ddl_golden": ddlGoldenSQL, "ddl_composite": ddlCompositeSQL} {
 		got, err := s.CreateTableSQL(table)
 		if err != nil {
@@ -200,7 +169,7 @@ func TestCreateTableSQLErrors(t *testing.T) {
 	type jsonKey struct {
 		Doc map[string]int `sql:",json,primary"`
 	}
-	s.MustRegisterType("json_key", sqlgen.UniqueId, jsonKey{})
+	s.MustRegisterType("json_key", sqlgen.UniqueID, jsonKey{})
 	_, err := s.CreateTableSQL("json_key")
 	if !errors.Is(err, sqlgen.ErrUnsupported) || !strings.Contains(err.Error(), "jsonKey.Doc") || !strings.Contains(err.Error(), `"doc"`) {
 		t.Errorf("JSON primary key: got %v, want ErrUnsupported naming the column and field", err)
@@ -247,8 +216,8 @@ type ddlEvery struct {
 	JS     []string          `sql:",json"`
 	JR     json.RawMessage   `sql:",json"`
 	JA     any               `sql:",json"`
-	Pt     ddlPoint          `sql:",binary"`
-	Proto  ddlProto          `sql:",binary"`
+	Pt     point             `sql:",binary"`
+	Proto  fakeProto         `sql:",binary"`
 	Addr   net.IP            `sql:",string"`
 	INull  string            `sql:",implicitnull"`
 	INullI int64             `sql:",implicitnull"`
@@ -274,7 +243,7 @@ func ddlEveryRows() []*ddlEvery {
 			J:  ddlPrefs{Theme: "dark", Sizes: []int{1, 2}, Flags: map[string]int{"x": 1}},
 			JP: &ddlPrefs{Theme: "light", Sizes: []int{}}, JM: map[string]int{"one": 1}, JS: []string{"x", "ü"},
 			JR: json.RawMessage(`{"raw":[1,2,3]}`), JA: map[string]any{"s": "x", "b": true},
-			Pt: ddlPoint{-3, 4}, Proto: ddlProto{Payload: "payload"}, Addr: net.ParseIP("2001:db8::1"),
+			Pt: point{X: -3, Y: 4}, Proto: fakeProto{Payload: "payload"}, Addr: net.ParseIP("2001:db8::1"),
 			INull: "set", INullI: 42, Extra: map[string]string{},
 		},
 		{
@@ -302,9 +271,9 @@ var ddlVariants = []struct {
 func TestCreateTableSQLRoundTrip(t *testing.T) {
 	t.Parallel()
 	s := sqlgen.NewSchema()
-	s.MustRegisterType("ddl_every", sqlgen.UniqueId, ddlEvery{})
+	s.MustRegisterType("ddl_every", sqlgen.UniqueID, ddlEvery{})
 	s.MustRegisterType("ddl_golden", sqlgen.AutoIncrement, ddlGolden{})
-	s.MustRegisterType("ddl_composite", sqlgen.UniqueId, ddlComposite{})
+	s.MustRegisterType("ddl_composite", sqlgen.UniqueID, ddlComposite{})
 	var ddl []string
 	for _, table := range []string{"ddl_every", "ddl_golden", "ddl_composite"} {
 		stmt, err := s.CreateTableSQL(table)

@@ -20,40 +20,26 @@ import (
 	"github.com/seed-b2691315/sqlgen/sqlgen/sqlgentest"
 )
 
-// exThread is a busy server thread.
-type exThread struct {
-	ID      int64
-	Command string
-	Info    string
-}
-
 // exBusy lists the threads of database dbName that run a statement (other
 // than a KILL), as information_schema.PROCESSLIST shows them.
-func exBusy(t testing.TB, admin *sql.DB, dbName string) []exThread {
+func exBusy(t testing.TB, admin *sql.DB, dbName string) []sqlgentest.Thread {
 	t.Helper()
-	rows, err := admin.Query("SELECT ID, COMMAND, COALESCE(INFO, '') FROM information_schema.PROCESSLIST "+
-		"WHERE DB = ? AND ID <> CONNECTION_ID() AND COMMAND <> 'Sleep' AND COALESCE(INFO, '') NOT LIKE 'KILL%'", dbName)
+	ths, err := sqlgentest.Threads(context.Background(), admin, dbName)
 	if err != nil {
 		t.Fatal(err)
 	}
-	defer rows.Close()
-	var out []exThread
-	for rows.Next() {
-		var th exThread
-		if err := rows.Scan(&th.ID, &th.Command, &th.Info); err != nil {
-			t.Fatal(err)
+	var out []sqlgentest.Thread
+	for _, th := range ths {
+		if th.Command != "Sleep" && !strings.HasPrefix(strings.ToUpper(th.Info), "KILL") {
+			out = append(out, th)
 		}
-		out = append(out, th)
-	}
-	if err := rows.Err(); err != nil {
-		t.Fatal(err)
 	}
 	return out
 }
 
 // exWaitIdle waits up to within for dbName to have no busy thread, and
 // returns how long it took, or -1 if it did not happen.
-func exWaitIdle(t testing.TB, admin *sql.DB, dbName string, within time.Duration) (time.Duration, []exThread) {
+func exWaitIdle(t testing.TB, admin *sql.DB, dbName string, within time.Duration) (time.Duration, []sqlgentest.Thread) {
 	t.Helper()
 	start := time.Now()
 	for {
@@ -85,31 +71,6 @@ func exKillBusy(t testing.TB, admin *sql.DB, dbName string) {
 	}
 }
 
-// exEvents records the observer's events.
-type exEvents struct {
-	mu     sync.Mutex
-	events []sqlgen.Event
-}
-
-func (l *exEvents) observe(_ context.Context, e sqlgen.Event) {
-	l.mu.Lock()
-	l.events = append(l.events, e)
-	l.mu.Unlock()
-}
-
-// kills returns the "kill" events so far.
-func (l *exEvents) kills() []sqlgen.Event {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	var out []sqlgen.Event
-	for _, e := range l.events {
-		if e.Op == "kill" {
-			out = append(out, e)
-		}
-	}
-	return out
-}
-
 // TestExecServerCancel ends the context of calls while the server works
 // on their statement (a slow read, a read waiting for a table lock, writes
 // waiting for a row lock, in and out of transactions): the statement
@@ -122,10 +83,10 @@ func TestExecServerCancel(t *testing.T) {
 		t.Run("interpolateParams="+interp, func(t *testing.T) {
 			conn := sqlgentest.OpenSchema(t, exSchema(), sqlgentest.Params("interpolateParams", interp))
 			conn.SetMaxOpenConns(8)
-			admin := exAdmin(t)
-			dbName := exDatabase(t, conn)
-			log := &exEvents{}
-			db := sqlgen.NewDB(conn, exSchema(), sqlgen.WithObserver(log.observe))
+			admin := sqlgentest.Admin(t)
+			dbName := sqlgentest.DatabaseName(t, conn)
+			log := &sqlgentest.Recorder{}
+			db := sqlgen.NewDB(conn, exSchema(), sqlgen.WithObserver(log.Observe))
 			cached := sqlgen.NewDB(conn, exSchema(), sqlgen.WithStmtCache(16))
 			defer cached.Close()
 			off := sqlgen.NewDB(conn, exSchema(), sqlgen.WithoutServerCancel())
@@ -168,7 +129,7 @@ func TestExecServerCancel(t *testing.T) {
 					t.Logf("without server-side cancellation, still running 1 s later: %+v", busy)
 					exKillBusy(t, admin, dbName)
 				case d < 0:
-					t.Errorf("the statement still runs on the server 1 s after the context ended: %+v; kills: %+v", busy, log.kills())
+					t.Errorf("the statement still runs on the server 1 s after the context ended: %+v; kills: %+v", busy, log.Op("kill"))
 					exKillBusy(t, admin, dbName)
 				default:
 					t.Logf("%v; the statement left the server %v after the call returned", err, d.Round(time.Millisecond))
@@ -201,16 +162,16 @@ func TestExecServerCancel(t *testing.T) {
 			}
 
 			t.Run("slow Query, deadline", func(t *testing.T) {
-				before := len(log.kills())
+				before := len(log.Op("kill"))
 				call(t, false, false, func(ctx context.Context) error {
 					_, err := sqlgen.Select[exItem](ctx, db, sqlgen.Filter{"id": 1}, slow)
 					return err
 				})
 				deadline := time.Now().Add(time.Second)
-				for len(log.kills()) == before && time.Now().Before(deadline) {
+				for len(log.Op("kill")) == before && time.Now().Before(deadline) {
 					time.Sleep(10 * time.Millisecond)
 				}
-				if kills := log.kills(); len(kills) == before {
+				if kills := log.Op("kill"); len(kills) == before {
 					t.Error("the observer saw no kill")
 				} else if k := kills[len(kills)-1]; k.Err != nil || k.Table != "ex_items" || !strings.HasPrefix(k.SQL, "KILL QUERY ") {
 					t.Errorf("the observer's kill event: %+v", k)
@@ -312,8 +273,8 @@ func TestExecServerCancelNeverHitsAnotherStatement(t *testing.T) {
 	t.Parallel()
 	conn := sqlgentest.OpenSchema(t, exSchema())
 	conn.SetMaxOpenConns(4)
-	log := &exEvents{}
-	db := sqlgen.NewDB(conn, exSchema(), sqlgen.WithObserver(log.observe))
+	log := &sqlgentest.Recorder{}
+	db := sqlgen.NewDB(conn, exSchema(), sqlgen.WithObserver(log.Observe))
 	bg := context.Background()
 	if _, err := db.InsertRow(bg, &exItem{ID: 1, Name: "one"}); err != nil {
 		t.Fatal(err)
@@ -384,7 +345,7 @@ func TestExecServerCancelNeverHitsAnotherStatement(t *testing.T) {
 		t.Error(err)
 	}
 	time.Sleep(200 * time.Millisecond) // the last KILLs report
-	kills := log.kills()
+	kills := log.Op("kill")
 	t.Logf("%d calls with contexts that never end, %d KILLs sent", innocentCalls.Load(), len(kills))
 	if len(kills) == 0 {
 		t.Error("no KILL was sent: the test did not exercise server-side cancellation")
@@ -422,8 +383,8 @@ func TestExecServerCancelOneConnection(t *testing.T) {
 	t.Parallel()
 	conn := sqlgentest.OpenSchema(t, exSchema())
 	conn.SetMaxOpenConns(1)
-	admin := exAdmin(t)
-	dbName := exDatabase(t, conn)
+	admin := sqlgentest.Admin(t)
+	dbName := sqlgentest.DatabaseName(t, conn)
 	db := sqlgen.NewDB(conn, exSchema())
 	bg := context.Background()
 	if _, err := db.InsertRow(bg, &exItem{ID: 1, Name: "one"}); err != nil {

@@ -15,7 +15,6 @@ import (
 	"testing"
 	"time"
 
-	"github.com/go-sql-driver/mysql"
 	"github.com/seed-b2691315/sqlgen/sqlgen"
 	"github.com/seed-b2691315/sqlgen/sqlgen/sqlgentest"
 )
@@ -35,7 +34,7 @@ type exAuto struct {
 
 func exSchema() *sqlgen.Schema {
 	s := sqlgen.NewSchema()
-	s.MustRegisterType("ex_items", sqlgen.UniqueId, exItem{})
+	s.MustRegisterType("ex_items", sqlgen.UniqueID, exItem{})
 	s.MustRegisterType("ex_autos", sqlgen.AutoIncrement, exAuto{})
 	return s
 }
@@ -92,52 +91,17 @@ func exWithin(t *testing.T, dbName string, d time.Duration, what string, f func(
 	}
 }
 
-// exAdmin opens a pool to the test server with no default database, for
-// the process list and KILL. It is closed when t ends.
-func exAdmin(t testing.TB) *sql.DB {
-	t.Helper()
-	cfg, err := mysql.ParseDSN(sqlgentest.DSN())
-	if err != nil {
-		t.Fatal(err)
-	}
-	cfg.DBName = ""
-	admin, err := sql.Open("mysql", cfg.FormatDSN())
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { admin.Close() })
-	return admin
-}
-
-// exDatabase returns the name of conn's database.
-func exDatabase(t testing.TB, conn *sql.DB) string {
-	t.Helper()
-	var name string
-	if err := conn.QueryRow("SELECT DATABASE()").Scan(&name); err != nil {
-		t.Fatal(err)
-	}
-	return name
-}
-
 // exKillDatabase kills every server connection to database dbName.
 func exKillDatabase(t testing.TB, dbName string) {
 	t.Helper()
-	admin := exAdmin(t)
-	rows, err := admin.Query("SELECT ID FROM information_schema.PROCESSLIST WHERE DB = ? AND ID <> CONNECTION_ID()", dbName)
+	admin := sqlgentest.Admin(t)
+	ths, err := sqlgentest.Threads(context.Background(), admin, dbName)
 	if err != nil {
 		t.Error(err)
 		return
 	}
-	var ids []int64
-	for rows.Next() {
-		var id int64
-		if rows.Scan(&id) == nil {
-			ids = append(ids, id)
-		}
-	}
-	rows.Close()
-	for _, id := range ids {
-		_, _ = admin.Exec(fmt.Sprintf("KILL %d", id))
+	for _, th := range ths {
+		_, _ = admin.Exec(fmt.Sprintf("KILL %d", th.ID))
 	}
 }
 
@@ -158,7 +122,7 @@ func TestExecStmtCacheOneConnection(t *testing.T) {
 			}
 			t.Run(name, func(t *testing.T) {
 				conn := sqlgentest.OpenSchema(t, exSchema(), v.dsn...)
-				dbName := exDatabase(t, conn)
+				dbName := sqlgentest.DatabaseName(t, conn)
 				conn.SetMaxOpenConns(1)
 				db := sqlgen.NewDB(conn, exSchema(), v.opts...) // asks VERSION() at the first JSON filter
 				defer db.Close()
@@ -297,7 +261,7 @@ func TestExecStmtCacheEvictionChurn(t *testing.T) {
 			withTx := vi == 1
 			t.Run(fmt.Sprintf("size=%d,%s,transactions=%v", size, v.name, withTx), func(t *testing.T) {
 				conn := sqlgentest.OpenSchema(t, exSchema(), v.dsn...)
-				dbName := exDatabase(t, conn)
+				dbName := sqlgentest.DatabaseName(t, conn)
 				conn.SetMaxOpenConns(6)
 				db := sqlgen.NewDB(conn, exSchema(), v.opts...)
 				defer db.Close()

@@ -158,7 +158,7 @@ func FuzzFilter(f *testing.F) {
 	f.Add("name", "JSON_CONTAINS(`tags`,?)", int64(0))
 
 	s := sqlgen.NewSchema()
-	s.MustRegisterType("fz_items", sqlgen.UniqueId, fzItem{})
+	s.MustRegisterType("fz_items", sqlgen.UniqueID, fzItem{})
 	known := map[string]bool{}
 	for _, c := range fzColumns {
 		known[c] = true

@@ -62,9 +62,9 @@ const (
 func guardSchema(t testing.TB) *sqlgen.Schema {
 	t.Helper()
 	s := sqlgen.NewSchema()
-	s.MustRegisterType("g_items", sqlgen.UniqueId, gItem{})
-	s.MustRegisterType("g_plans", sqlgen.UniqueId, gPlan{})
-	s.MustRegisterType("g_members", sqlgen.UniqueId, gMember{})
+	s.MustRegisterType("g_items", sqlgen.UniqueID, gItem{})
+	s.MustRegisterType("g_plans", sqlgen.UniqueID, gPlan{})
+	s.MustRegisterType("g_members", sqlgen.UniqueID, gMember{})
 	s.MustRegisterType("g_autos", sqlgen.AutoIncrement, gAuto{})
 	return s
 }
@@ -808,7 +808,7 @@ func TestGuardUpsertHiddenAutoIncrement(t *testing.T) {
 		"CREATE TABLE g_hidden (id BIGINT PRIMARY KEY, org_id BIGINT NOT NULL, email VARCHAR(64) NOT NULL, seq BIGINT NOT NULL AUTO_INCREMENT, UNIQUE KEY (email), UNIQUE KEY (seq))",
 	})
 	s := sqlgen.NewSchema()
-	s.MustRegisterType("g_hidden", sqlgen.UniqueId, gHidden{})
+	s.MustRegisterType("g_hidden", sqlgen.UniqueID, gHidden{})
 	base := sqlgen.NewDB(conn, s)
 	db, err := base.WithShardLimit(sqlgen.Filter{"org_id": ownOrg})
 	if err != nil {

@@ -36,7 +36,7 @@ func TestJSONTesterDifferential(t *testing.T) {
 	}
 	conn := sqlgentest.Open(t, []string{"CREATE TABLE jd (id BIGINT PRIMARY KEY, doc JSON NULL, val JSON NULL)"})
 	schema := sqlgen.NewSchema()
-	schema.MustRegisterType("jd", sqlgen.UniqueId, jrow{})
+	schema.MustRegisterType("jd", sqlgen.UniqueID, jrow{})
 	db := sqlgen.NewDB(conn, schema)
 	ctx := context.Background()
 

@@ -9,7 +9,7 @@ import (
 // Event describes one statement the DB ran, for an [Observer].
 type Event struct {
 	Table    string        // the table the statement is about
-	Op       string        // "query", "count", "explain", "insert", "upsert", "update", "delete", "batch insert", "batch upsert", "kill"
+	Op       string        // "query", "count", "insert", "upsert", "update", "delete", "batch insert", "batch upsert", "savepoint", "rollback to savepoint", "kill"
 	SQL      string        // the statement text, with ? placeholders
 	Args     int           // the number of bound arguments
 	Duration time.Duration // from sending the statement to reading its last row
@@ -22,11 +22,15 @@ type Event struct {
 // The KILL QUERY that stops a statement whose context ended (see
 // [WithoutServerCancel]) is reported with Op "kill" and the table of the
 // statement it stops, from the goroutine that sent it, with the ended
-// context. The BEGIN, COMMIT and ROLLBACK of transactions go through
-// database/sql's *sql.Tx and are not reported; neither are the prepares of
-// [WithStmtCache], the server look-ups (VERSION(), @@max_allowed_packet)
-// nor the SELECT CONNECTION_ID() read once per connection for server-side
-// cancellation.
+// context. An UpsertRows of a tenant-limited DB ([DB.WithShardLimit],
+// [DB.WithDynamicLimit]) in the caller's transaction reports its SAVEPOINT
+// and ROLLBACK TO SAVEPOINT (Op "savepoint", "rollback to savepoint"); the
+// SELECT @@SESSION.auto_increment_increment of an InsertRows is a "query". The BEGIN, COMMIT and ROLLBACK of
+// transactions go through database/sql's *sql.Tx and are not reported;
+// neither are the prepares of [WithStmtCache], the EXPLAIN of
+// [DB.RefuseFullScans], the server look-ups (VERSION(),
+// @@max_allowed_packet) nor the SELECT CONNECTION_ID() read once per
+// connection for server-side cancellation.
 type Observer func(ctx context.Context, e Event)
 
 // WithObserver calls o for every statement. A DB without an observer pays

@@ -20,6 +20,7 @@ import (
 
 	"github.com/seed-b2691315/sqlgen/fields"
 	"github.com/seed-b2691315/sqlgen/sqlgen"
+	"github.com/seed-b2691315/sqlgen/sqlgen/sqlgentest"
 )
 
 // throwawayServer starts a MariaDB (or MySQL) server of its own for t,
@@ -199,8 +200,8 @@ var pktDDL = []string{
 
 func pktSchema() *sqlgen.Schema {
 	s := sqlgen.NewSchema()
-	s.MustRegisterType("blobs", sqlgen.UniqueId, pktBlob{})
-	s.MustRegisterType("keyed", sqlgen.UniqueId, pktKeyed{})
+	s.MustRegisterType("blobs", sqlgen.UniqueID, pktBlob{})
+	s.MustRegisterType("keyed", sqlgen.UniqueID, pktKeyed{})
 	return s
 }
 
@@ -277,8 +278,8 @@ func TestMaxAllowedPacket(t *testing.T) {
 			conn := openOn(t, addr, strings.ReplaceAll(strings.ToLower(p.name), "+", "_"), pktDDL, func(c *mysql.Config) {
 				c.InterpolateParams = p.interpolate
 			})
-			log := &statementLog{}
-			opts := []sqlgen.Option{sqlgen.WithObserver(log.observe)}
+			log := &sqlgentest.Recorder{}
+			opts := []sqlgen.Option{sqlgen.WithObserver(log.Observe)}
 			if p.cache {
 				opts = append(opts, sqlgen.WithStmtCache(16))
 				// The cache prepares a statement new to it on the pool,
@@ -303,7 +304,7 @@ func TestMaxAllowedPacket(t *testing.T) {
 // enough, on db (a one-connection pool on the 1 MiB server). text is set
 // when the statements go as text (interpolateParams without the
 // statement cache).
-func testPacketPath(t *testing.T, db *sqlgen.DB, log *statementLog, text bool) {
+func testPacketPath(t *testing.T, db *sqlgen.DB, log *sqlgentest.Recorder, text bool) {
 	ctx := context.Background()
 	x := func(n int) []byte { return bytes.Repeat([]byte("x"), n) }
 	str := func(s string, n int) *string { v := strings.Repeat(s, n); return &v }
@@ -312,14 +313,14 @@ func testPacketPath(t *testing.T, db *sqlgen.DB, log *statementLog, text bool) {
 	// call on the pool works.
 	next := func(what string) {
 		t.Helper()
-		if ev := log.take(); len(ev) != 0 {
+		if ev := log.Take(); len(ev) != 0 {
 			t.Errorf("%s: %d statements sent, want none: %v", what, len(ev), ev[0].SQL[:min(80, len(ev[0].SQL))])
 		}
 		n, err := db.Count(ctx, &pktBlob{}, nil)
 		if err != nil || n != count {
 			t.Fatalf("the call after %s: %d rows, %v; want %d", what, n, err, count)
 		}
-		log.take()
+		log.Take()
 	}
 	insert := func(r *pktBlob) {
 		t.Helper()
@@ -338,7 +339,7 @@ func testPacketPath(t *testing.T, db *sqlgen.DB, log *statementLog, text bool) {
 	wantTooLarge(t, "UpsertRow of two 600 KiB values", err, "blobs", "")
 	next("UpsertRow")
 	insert(&pktBlob{ID: 1})
-	log.take()
+	log.Take()
 	err = db.UpdateRow(ctx, two)
 	wantTooLarge(t, "UpdateRow of two 600 KiB values", err, "blobs", "")
 	next("UpdateRow")
@@ -352,12 +353,12 @@ func testPacketPath(t *testing.T, db *sqlgen.DB, log *statementLog, text bool) {
 	// A value just under the limit, with nothing to escape, fits either way.
 	big := &pktBlob{ID: 3, A: x(testPacket - 300)}
 	insert(big)
-	log.take()
+	log.Take()
 	var got *pktBlob
 	if err := db.QueryRow(ctx, &got, sqlgen.Filter{"a": big.A}, nil); err != nil || got.ID != 3 || !bytes.Equal(got.A, big.A) {
 		t.Errorf("QueryRow by a %d-byte value: %v", len(big.A), err)
 	}
-	log.take()
+	log.Take()
 	// 600 KiB of quotes: in binary 600 KiB; escaped into the text, twice
 	// that.
 	quotes := &pktBlob{ID: 4, B: str("'", 600<<10)}
@@ -370,7 +371,7 @@ func testPacketPath(t *testing.T, db *sqlgen.DB, log *statementLog, text bool) {
 			t.Errorf("InsertRow of 600 KiB of quotes in binary: %v", err)
 		}
 		count++
-		log.take()
+		log.Take()
 	}
 
 	// Reads: a filter value, an IN list, a raw Where value, a count.
@@ -412,7 +413,7 @@ func testPacketPath(t *testing.T, db *sqlgen.DB, log *statementLog, text bool) {
 		t.Fatal(err)
 	}
 	count += 2
-	log.take()
+	log.Take()
 	next("the transaction")
 
 	// InsertRows: chunks end where the statement would pass 1 MiB.
@@ -424,7 +425,7 @@ func testPacketPath(t *testing.T, db *sqlgen.DB, log *statementLog, text bool) {
 		t.Fatal(err)
 	}
 	count += 5
-	if n := countOps(log.take(), "batch insert"); n != 3 {
+	if n := countOps(log.Take(), "batch insert"); n != 3 {
 		t.Errorf("InsertRows of 5 rows of 400 KiB: %d statements, want 3 (two rows each)", n)
 	}
 	quoted := make([]*pktBlob, 5)
@@ -439,7 +440,7 @@ func testPacketPath(t *testing.T, db *sqlgen.DB, log *statementLog, text bool) {
 	if text {
 		want = 5 // 600 KiB escaped: one row each
 	}
-	if n := countOps(log.take(), "batch upsert"); n != want {
+	if n := countOps(log.Take(), "batch upsert"); n != want {
 		t.Errorf("UpsertRows of 5 rows of 300 KiB of quotes: %d statements, want %d", n, want)
 	}
 	// A row that cannot fit even alone: refused, nothing written.
@@ -449,7 +450,7 @@ func testPacketPath(t *testing.T, db *sqlgen.DB, log *statementLog, text bool) {
 	if err != nil && !strings.Contains(err.Error(), "row 2") {
 		t.Errorf("InsertRows: %q does not name row 2", err)
 	}
-	log.take()
+	log.Take()
 	next("InsertRows")
 
 	// Around the limit, byte by byte, every size is either written (or
@@ -477,7 +478,7 @@ func testPacketPath(t *testing.T, db *sqlgen.DB, log *statementLog, text bool) {
 			t.Fatalf("Query by %d bytes: %v (sent to the server?)", n, err)
 		}
 	}
-	log.take()
+	log.Take()
 	t.Logf("the largest value written alone: %d bytes, read by: %d (max_allowed_packet %d)", largest, largestRead, testPacket)
 	if largest < testPacket-176 || largestRead < testPacket-176 {
 		t.Errorf("a value of %d bytes was refused", testPacket-176)
@@ -516,15 +517,15 @@ func testBatchSplit(t *testing.T, addr string) {
 	for _, interpolate := range []bool{false, true} {
 		t.Run(fmt.Sprint("interpolateParams=", interpolate), func(t *testing.T) {
 			s := sqlgen.NewSchema()
-			s.MustRegisterType("wide", sqlgen.UniqueId, wideKey{})
+			s.MustRegisterType("wide", sqlgen.UniqueID, wideKey{})
 			ddl, err := s.CreateTableSQL("wide")
 			if err != nil {
 				t.Fatal(err)
 			}
 			conn := openOn(t, addr, fmt.Sprint("batch_", interpolate), []string{ddl}, func(c *mysql.Config) { c.InterpolateParams = interpolate })
 			conn.SetMaxOpenConns(4)
-			log := &statementLog{}
-			db := sqlgen.NewDB(conn, s, sqlgen.WithObserver(log.observe))
+			log := &sqlgentest.Recorder{}
+			db := sqlgen.NewDB(conn, s, sqlgen.WithObserver(log.Observe))
 			ctx := context.Background()
 			const n = 5000
 			rows := make([]*wideKey, n)
@@ -534,7 +535,7 @@ func testBatchSplit(t *testing.T, addr string) {
 			if err := db.InsertRows(ctx, rows, 0); err != nil {
 				t.Fatal(err)
 			}
-			log.take()
+			log.Take()
 			bctx := sqlgen.WithBatching(ctx, sqlgen.BatchWindow(30*time.Second), sqlgen.BatchSize(n))
 			var wg sync.WaitGroup
 			errs := make(chan error, n)
@@ -559,7 +560,7 @@ func testBatchSplit(t *testing.T, addr string) {
 			for err := range errs {
 				t.Error(err)
 			}
-			ev := log.take()
+			ev := log.Take()
 			args := 0
 			for _, e := range ev {
 				args += e.Args

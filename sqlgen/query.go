@@ -457,13 +457,8 @@ func (db *DB) Count(ctx context.Context, model any, filter Filter) (int64, error
 	return n, err
 }
 
-// scanCount reads the single integer a COUNT(*) returns.
-func (db *DB) scanCount(ctx context.Context, query string, args []any, n *int64) error {
-	return db.scanCountOf(ctx, nil, query, args, n)
-}
-
-// scanCountOf is scanCount of a statement about table t (nil if unknown),
-// which the observer's report of a KILL names. Its errors wrap the
+// scanCountOf reads the single integer a COUNT(*) statement about table t
+// (nil if unknown) returns; the observer's report of a KILL names t. Its errors wrap the
 // context's error when ctx is done.
 func (db *DB) scanCountOf(ctx context.Context, t *table, query string, args []any, n *int64) error {
 	name := ""

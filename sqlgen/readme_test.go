@@ -3,6 +3,8 @@ package sqlgen_test
 import (
 	"bytes"
 	"context"
+	"encoding/json"
+	"fmt"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -37,25 +39,20 @@ func TestREADMEQuickStart(t *testing.T) {
 	}
 	want, _, _ := strings.Cut(rest, "```")
 
-	// A directory inside the module (testdata is ignored by ./... patterns),
-	// so the program builds against this checkout of the library.
-	// A clean clone has no sqlgen/testdata (git keeps no empty directories).
-	if err := os.MkdirAll("testdata", 0o755); err != nil {
-		t.Fatal(err)
-	}
-	dir, err := os.MkdirTemp("testdata", "readme-")
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { os.RemoveAll(dir) })
+	// The program is its own module in a temporary directory, built against
+	// this checkout of the library (a replace directive) with the library's
+	// own requirements and go.sum.
+	dir := t.TempDir()
 	if err := os.WriteFile(filepath.Join(dir, "main.go"), []byte(program), 0o644); err != nil {
 		t.Fatal(err)
 	}
+	writeReadmeModule(t, dir)
 	dsn := sqlgentest.NewDatabase(t)
 	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Minute)
 	defer cancel()
-	cmd := exec.CommandContext(ctx, "go", "run", "./"+filepath.ToSlash(dir))
-	cmd.Env = append(os.Environ(), "SQLGEN_DSN="+dsn)
+	cmd := exec.CommandContext(ctx, "go", "run", ".")
+	cmd.Dir = dir
+	cmd.Env = append(os.Environ(), "SQLGEN_DSN="+dsn, "GOWORK=off")
 	var stderr bytes.Buffer
 	cmd.Stderr = &stderr
 	out, err := cmd.Output()
@@ -64,5 +61,44 @@ func TestREADMEQuickStart(t *testing.T) {
 	}
 	if string(out) != want {
 		t.Errorf("the README program printed\n%s\nthe README says\n%s", out, want)
+	}
+}
+
+// writeReadmeModule writes into dir the go.mod and go.sum of a module that
+// requires what the library's go.mod requires, with the library replaced
+// by this checkout.
+func writeReadmeModule(t *testing.T, dir string) {
+	t.Helper()
+	root, err := filepath.Abs("..")
+	if err != nil {
+		t.Fatal(err)
+	}
+	out, err := exec.Command("go", "mod", "edit", "-json", filepath.Join(root, "go.mod")).Output()
+	if err != nil {
+		t.Fatalf("go mod edit -json: %v", err)
+	}
+	var lib struct {
+		Module  struct{ Path string }
+		Go      string
+		Require []struct{ Path, Version string }
+	}
+	if err := json.Unmarshal(out, &lib); err != nil {
+		t.Fatal(err)
+	}
+	var mod strings.Builder
+	fmt.Fprintf(&mod, "module readme.example/quickstart\n\ngo %s\n\nrequire (\n\t%s v0.0.0\n", lib.Go, lib.Module.Path)
+	for _, r := range lib.Require {
+		fmt.Fprintf(&mod, "\t%s %s\n", r.Path, r.Version)
+	}
+	fmt.Fprintf(&mod, ")\n\nreplace %s => %s\n", lib.Module.Path, root)
+	sum, err := os.ReadFile(filepath.Join(root, "go.sum"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(filepath.Join(dir, "go.mod"), []byte(mod.String()), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(filepath.Join(dir, "go.sum"), sum, 0o644); err != nil {
+		t.Fatal(err)
 	}
 }

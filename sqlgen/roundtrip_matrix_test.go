@@ -426,7 +426,7 @@ func TestRoundTripMatrix(t *testing.T) {
 	ref := mxOpen(t, dsn, mxVariant{loc: time.UTC})
 	sqlgentest.Exec(t, ref, mxDDL)
 	schema := sqlgen.NewSchema()
-	schema.MustRegisterType("mx", sqlgen.UniqueId, mxRow{})
+	schema.MustRegisterType("mx", sqlgen.UniqueID, mxRow{})
 	cols, err := schema.Columns("mx")
 	if err != nil {
 		t.Fatal(err)

@@ -21,10 +21,10 @@ import (
 func rowconvSchema(t testing.TB) *sqlgen.Schema {
 	t.Helper()
 	s := sqlgen.NewSchema()
-	if err := s.RegisterType("ddl_every", sqlgen.UniqueId, ddlEvery{}); err != nil {
+	if err := s.RegisterType("ddl_every", sqlgen.UniqueID, ddlEvery{}); err != nil {
 		t.Fatal(err)
 	}
-	if err := s.RegisterType("ddl_composite", sqlgen.UniqueId, ddlComposite{}); err != nil {
+	if err := s.RegisterType("ddl_composite", sqlgen.UniqueID, ddlComposite{}); err != nil {
 		t.Fatal(err)
 	}
 	return s
@@ -164,7 +164,7 @@ func TestBuildStructFromCDC(t *testing.T) {
 		Cents: ddlCents{N: 250}, Opaque: ddlOpaque{S: ddlPtr("o")},
 		J: ddlPrefs{Theme: "dark", Sizes: []int{1, 2}}, JP: &ddlPrefs{Theme: "x"}, JM: map[string]int{"a": 1}, JS: []string{"x"},
 		JR: json.RawMessage(`{"raw": true}`), JA: []any{json.Number("1"), "a", nil}, // numbers in an any: json.Number, exact
-		Pt: ddlPoint{1, -1}, Proto: ddlProto{Payload: "pb"}, Addr: net.ParseIP("192.0.2.1"), INullI: 3,
+		Pt: point{X: 1, Y: -1}, Proto: fakeProto{Payload: "pb"}, Addr: net.ParseIP("192.0.2.1"), INullI: 3,
 	}
 	if diff := cmp.Diff(want, got); diff != "" {
 		t.Errorf("BuildStruct differs (-want +got):\n%s", diff)
@@ -323,7 +323,7 @@ func TestBuildStructOddValues(t *testing.T) {
 // over all the columns at once.
 func FuzzBuildStruct(f *testing.F) {
 	f.Add([]byte{0, 1, 2, 3, 4, 5, 6, 7}, []byte(`{"theme":"x","sizes":[1]}`), int64(1), "2024-01-02 03:04:05.5", 1.5)
-	f.Add([]byte{2, 2, 2, 2}, []byte("192.0.2.1"), int64(-1), `["a"]`, -0.0)
+	f.Add([]byte{2, 2, 2, 2}, []byte("192.0.2.1"), int64(-1), `["a"]`, math.Copysign(0, -1))
 	f.Add([]byte{3}, []byte{0, 0, 0, 1, 0, 0, 0, 2}, int64(math.MaxInt64), "P:x", math.Inf(1))
 	f.Add([]byte{1, 3, 5, 7}, []byte("null"), int64(math.MinInt64), "1", 1e300)
 	s := rowconvSchema(f)

@@ -18,17 +18,22 @@ const (
 	// assigns. InsertRow leaves the column out when the field is zero and
 	// writes the new id back into it. Upserts are refused.
 	AutoIncrement PrimaryKeyType = iota + 1
-	// UniqueId: the primary key (one or several columns) is set by the
+	// UniqueID: the primary key (one or several columns) is set by the
 	// application.
-	UniqueId
+	UniqueID
+
+	// UniqueId is the former name of UniqueID.
+	//
+	// Deprecated: use UniqueID.
+	UniqueId = UniqueID
 )
 
 func (p PrimaryKeyType) String() string {
 	switch p {
 	case AutoIncrement:
 		return "AutoIncrement"
-	case UniqueId:
-		return "UniqueId"
+	case UniqueID:
+		return "UniqueID"
 	}
 	return fmt.Sprintf("PrimaryKeyType(%d)", int(p))
 }

@@ -152,12 +152,14 @@ type scSkips struct {
 	Name     string
 	Secret   string `sql:"-"`
 	Callback func() `sql:"-"`
+	//lint:ignore U1000 an unexported field: not a column
 	internal chan int
 	cache    map[string]int
 }
 
 type scNothing struct {
 	Skip string `sql:"-"`
+	//lint:ignore U1000 an unexported field: not a column
 	priv int64
 }
 
@@ -178,36 +180,36 @@ func TestSchemaRegisterErrors(t *testing.T) {
 		mention []string
 		also    error // a second sentinel the error wraps
 	}{
-		{"no primary key", "sc_t", sqlgen.UniqueId, scNoPK{}, []string{"scNoPK", "primary"}, nil},
-		{"duplicate column, tag and derived", "sc_t", sqlgen.UniqueId, scDupDerived{}, []string{"scDupDerived.OrgID", "scDupDerived.Org ", `"org_id"`}, nil},
-		{"duplicate column, two tags", "sc_t", sqlgen.UniqueId, scDupTags{}, []string{"scDupTags.A", "scDupTags.B", `"x"`}, nil},
-		{"duplicate column, both derived", "sc_t", sqlgen.UniqueId, scDupBothDerived{}, []string{"scDupBothDerived.UserIDs", "scDupBothDerived.UserIDS", `"user_ids"`}, nil},
-		{"duplicate column through embedding", "sc_t", sqlgen.UniqueId, scEmbedDup{}, []string{"scBase.ID", "scEmbedDup.ID", `"id"`}, nil},
-		{"unknown tag option", "sc_t", sqlgen.UniqueId, scBadOption{}, []string{"scBadOption.Name", "nullable"}, fields.ErrBadTag},
-		{"bad column name", "sc_t", sqlgen.UniqueId, scBadColumnName{}, []string{"scBadColumnName.Name", "bad name"}, fields.ErrBadName},
-		{"conflicting encodings", "sc_t", sqlgen.UniqueId, scConflict{}, []string{"scConflict.Data"}, fields.ErrBadTag},
-		{"table name with a space", "bad name", sqlgen.UniqueId, scA{}, []string{`"bad name"`}, fields.ErrBadName},
-		{"table name with a backtick", "x`y", sqlgen.UniqueId, scA{}, []string{"x`y"}, fields.ErrBadName},
-		{"table name with a quote", "x'y", sqlgen.UniqueId, scA{}, []string{"x'y"}, fields.ErrBadName},
-		{"table name with a semicolon", "t;DROP", sqlgen.UniqueId, scA{}, []string{"t;DROP"}, fields.ErrBadName},
-		{"empty table name", "", sqlgen.UniqueId, scA{}, nil, fields.ErrBadName},
-		{"long table name", strings.Repeat("t", 65), sqlgen.UniqueId, scA{}, nil, fields.ErrBadName},
+		{"no primary key", "sc_t", sqlgen.UniqueID, scNoPK{}, []string{"scNoPK", "primary"}, nil},
+		{"duplicate column, tag and derived", "sc_t", sqlgen.UniqueID, scDupDerived{}, []string{"scDupDerived.OrgID", "scDupDerived.Org ", `"org_id"`}, nil},
+		{"duplicate column, two tags", "sc_t", sqlgen.UniqueID, scDupTags{}, []string{"scDupTags.A", "scDupTags.B", `"x"`}, nil},
+		{"duplicate column, both derived", "sc_t", sqlgen.UniqueID, scDupBothDerived{}, []string{"scDupBothDerived.UserIDs", "scDupBothDerived.UserIDS", `"user_ids"`}, nil},
+		{"duplicate column through embedding", "sc_t", sqlgen.UniqueID, scEmbedDup{}, []string{"scBase.ID", "scEmbedDup.ID", `"id"`}, nil},
+		{"unknown tag option", "sc_t", sqlgen.UniqueID, scBadOption{}, []string{"scBadOption.Name", "nullable"}, fields.ErrBadTag},
+		{"bad column name", "sc_t", sqlgen.UniqueID, scBadColumnName{}, []string{"scBadColumnName.Name", "bad name"}, fields.ErrBadName},
+		{"conflicting encodings", "sc_t", sqlgen.UniqueID, scConflict{}, []string{"scConflict.Data"}, fields.ErrBadTag},
+		{"table name with a space", "bad name", sqlgen.UniqueID, scA{}, []string{`"bad name"`}, fields.ErrBadName},
+		{"table name with a backtick", "x`y", sqlgen.UniqueID, scA{}, []string{"x`y"}, fields.ErrBadName},
+		{"table name with a quote", "x'y", sqlgen.UniqueID, scA{}, []string{"x'y"}, fields.ErrBadName},
+		{"table name with a semicolon", "t;DROP", sqlgen.UniqueID, scA{}, []string{"t;DROP"}, fields.ErrBadName},
+		{"empty table name", "", sqlgen.UniqueID, scA{}, nil, fields.ErrBadName},
+		{"long table name", strings.Repeat("t", 65), sqlgen.UniqueID, scA{}, nil, fields.ErrBadName},
 		{"AutoIncrement, two keys", "sc_t", sqlgen.AutoIncrement, scTwoPK{}, []string{"scTwoPK", "exactly one"}, nil},
 		{"AutoIncrement, string key", "sc_t", sqlgen.AutoIncrement, scStringPK{}, []string{"scStringPK.ID", "integer"}, nil},
 		{"AutoIncrement, pointer key", "sc_t", sqlgen.AutoIncrement, scPtrPK{}, []string{"scPtrPK.ID"}, nil},
 		{"AutoIncrement, JSON key", "sc_t", sqlgen.AutoIncrement, scJSONPK{}, []string{"scJSONPK.ID"}, nil},
 		{"bad primary key type", "sc_t", sqlgen.PrimaryKeyType(0), scA{}, []string{"PrimaryKeyType(0)"}, nil},
-		{"chan field", "sc_t", sqlgen.UniqueId, scChan{}, []string{"scChan.C", "chan int"}, sqlgen.ErrUnsupportedType},
-		{"map field", "sc_t", sqlgen.UniqueId, scMap{}, []string{"scMap.Attrs", "map[string]string", "json"}, sqlgen.ErrUnsupportedType},
-		{"struct field", "sc_t", sqlgen.UniqueId, scStruct{}, []string{"scStruct.Pos", "json"}, sqlgen.ErrUnsupportedType},
-		{"pointer to pointer", "sc_t", sqlgen.UniqueId, scPtrPtr{}, []string{"scPtrPtr.P", "**int"}, sqlgen.ErrUnsupportedType},
-		{"implicitnull pointer", "sc_t", sqlgen.UniqueId, scNullPtr{}, []string{"scNullPtr.P", "implicitnull"}, fields.ErrBadTag},
-		{"embedded pointer", "sc_t", sqlgen.UniqueId, scEmbedPtr{}, []string{"scEmbedPtr.scBase", "*sqlgen_test.scBase", "by value"}, nil},
-		{"no columns", "sc_t", sqlgen.UniqueId, scNothing{}, []string{"scNothing", "no columns"}, nil},
-		{"int", "sc_t", sqlgen.UniqueId, 5, []string{"int"}, nil},
-		{"nil", "sc_t", sqlgen.UniqueId, nil, nil, nil},
-		{"slice of structs", "sc_t", sqlgen.UniqueId, []scA{}, []string{"[]sqlgen_test.scA"}, nil},
-		{"pointer to pointer to struct", "sc_t", sqlgen.UniqueId, new(*scA), nil, nil},
+		{"chan field", "sc_t", sqlgen.UniqueID, scChan{}, []string{"scChan.C", "chan int"}, sqlgen.ErrUnsupportedType},
+		{"map field", "sc_t", sqlgen.UniqueID, scMap{}, []string{"scMap.Attrs", "map[string]string", "json"}, sqlgen.ErrUnsupportedType},
+		{"struct field", "sc_t", sqlgen.UniqueID, scStruct{}, []string{"scStruct.Pos", "json"}, sqlgen.ErrUnsupportedType},
+		{"pointer to pointer", "sc_t", sqlgen.UniqueID, scPtrPtr{}, []string{"scPtrPtr.P", "**int"}, sqlgen.ErrUnsupportedType},
+		{"implicitnull pointer", "sc_t", sqlgen.UniqueID, scNullPtr{}, []string{"scNullPtr.P", "implicitnull"}, fields.ErrBadTag},
+		{"embedded pointer", "sc_t", sqlgen.UniqueID, scEmbedPtr{}, []string{"scEmbedPtr.scBase", "*sqlgen_test.scBase", "by value"}, nil},
+		{"no columns", "sc_t", sqlgen.UniqueID, scNothing{}, []string{"scNothing", "no columns"}, nil},
+		{"int", "sc_t", sqlgen.UniqueID, 5, []string{"int"}, nil},
+		{"nil", "sc_t", sqlgen.UniqueID, nil, nil, nil},
+		{"slice of structs", "sc_t", sqlgen.UniqueID, []scA{}, []string{"[]sqlgen_test.scA"}, nil},
+		{"pointer to pointer to struct", "sc_t", sqlgen.UniqueID, new(*scA), nil, nil},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
@@ -253,21 +255,21 @@ func TestSchemaRegisterErrors(t *testing.T) {
 
 func TestSchemaRegisteredTwice(t *testing.T) {
 	s := sqlgen.NewSchema()
-	s.MustRegisterType("sc_a", sqlgen.UniqueId, scA{})
+	s.MustRegisterType("sc_a", sqlgen.UniqueID, scA{})
 
 	// The same type again, as another table, directly or by pointer.
 	for _, v := range []any{scA{}, &scA{}} {
-		err := s.RegisterType("sc_other", sqlgen.UniqueId, v)
+		err := s.RegisterType("sc_other", sqlgen.UniqueID, v)
 		sqWantErr(t, err, sqlgen.ErrBadSchema, "scA", `"sc_a"`)
 	}
 	// Another type under the same table name.
-	err := s.RegisterType("sc_a", sqlgen.UniqueId, scB{})
+	err := s.RegisterType("sc_a", sqlgen.UniqueID, scB{})
 	sqWantErr(t, err, sqlgen.ErrBadSchema, `"sc_a"`)
 	if diff := cmp.Diff([]string{"sc_a"}, s.Tables()); diff != "" {
 		t.Errorf("Tables() after failed registrations (-want +got):\n%s", diff)
 	}
 	// A failed registration leaves the schema usable.
-	s.MustRegisterType("sc_b", sqlgen.UniqueId, &scB{})
+	s.MustRegisterType("sc_b", sqlgen.UniqueID, &scB{})
 	got := s.Tables()
 	slices.Sort(got)
 	if diff := cmp.Diff([]string{"sc_a", "sc_b"}, got); diff != "" {
@@ -281,8 +283,8 @@ func TestSchemaRegisteredTwice(t *testing.T) {
 // tell which two types collide.
 func TestSchemaDuplicateTableNamesBothStructs(t *testing.T) {
 	s := sqlgen.NewSchema()
-	s.MustRegisterType("sc_a", sqlgen.UniqueId, scA{})
-	err := s.RegisterType("sc_a", sqlgen.UniqueId, scB{})
+	s.MustRegisterType("sc_a", sqlgen.UniqueID, scA{})
+	err := s.RegisterType("sc_a", sqlgen.UniqueID, scB{})
 	sqWantErr(t, err, sqlgen.ErrBadSchema, `"sc_a"`, "sqlgen_test.scB", "sqlgen_test.scA")
 }
 
@@ -340,7 +342,7 @@ func TestSchemaEmbeddedStructsFlatten(t *testing.T) {
 func TestSchemaSkipsFields(t *testing.T) {
 	s := sqlgen.NewSchema()
 	// chan, func and map fields are fine when skipped or unexported.
-	if err := s.RegisterType("sc_skips", sqlgen.UniqueId, scSkips{}); err != nil {
+	if err := s.RegisterType("sc_skips", sqlgen.UniqueID, scSkips{}); err != nil {
 		t.Fatal(err)
 	}
 	conn, mock, err := sqlmock.New(sqlmock.QueryMatcherOption(sqExactSQL), sqlmock.ValueConverterOption(sqStrictConverter{}))
@@ -384,7 +386,7 @@ func TestSchemaMustRegisterType(t *testing.T) {
 				t.Errorf("MustRegisterType of a valid type panicked: %v", r)
 			}
 		}()
-		s.MustRegisterType("sc_a", sqlgen.UniqueId, scA{})
+		s.MustRegisterType("sc_a", sqlgen.UniqueID, scA{})
 	}()
 	defer func() {
 		r := recover()
@@ -393,7 +395,7 @@ func TestSchemaMustRegisterType(t *testing.T) {
 			t.Errorf("MustRegisterType(scNoPK) panicked with %#v, want an ErrBadSchema naming scNoPK", r)
 		}
 	}()
-	s.MustRegisterType("sc_nopk", sqlgen.UniqueId, scNoPK{})
+	s.MustRegisterType("sc_nopk", sqlgen.UniqueID, scNoPK{})
 	t.Error("MustRegisterType of a type without a primary key did not panic")
 }
 
@@ -408,7 +410,7 @@ func TestSchemaConcurrentRegistration(t *testing.T) {
 	defer conn.Close()
 	mock.MatchExpectationsInOrder(false)
 	db := sqlgen.NewDB(conn, s)
-	s.MustRegisterType("sc_a", sqlgen.UniqueId, scA{})
+	s.MustRegisterType("sc_a", sqlgen.UniqueID, scA{})
 	const n = 16
 	for i := 0; i < n; i++ {
 		mock.ExpectQuery("").WillReturnRows(sqlmock.NewRows([]string{"id"}))
@@ -423,7 +425,7 @@ func TestSchemaConcurrentRegistration(t *testing.T) {
 				{Name: "ID", Type: reflect.TypeFor[int64](), Tag: `sql:",primary"`},
 				{Name: fmt.Sprintf("F%d", i), Type: reflect.TypeFor[string]()},
 			})
-			errs <- s.RegisterType(fmt.Sprintf("sc_dyn_%d", i), sqlgen.UniqueId, reflect.New(typ).Interface())
+			errs <- s.RegisterType(fmt.Sprintf("sc_dyn_%d", i), sqlgen.UniqueID, reflect.New(typ).Interface())
 		}()
 		go func() {
 			defer wg.Done()
@@ -453,8 +455,8 @@ func TestSchemaTables(t *testing.T) {
 	if got := s.Tables(); len(got) != 0 {
 		t.Errorf("new schema has tables %v", got)
 	}
-	s.MustRegisterType("sc_a", sqlgen.UniqueId, scA{})
-	s.MustRegisterType("sc_b", sqlgen.UniqueId, scB{})
+	s.MustRegisterType("sc_a", sqlgen.UniqueID, scA{})
+	s.MustRegisterType("sc_b", sqlgen.UniqueID, scB{})
 	got := s.Tables()
 	slices.Sort(got)
 	if diff := cmp.Diff([]string{"sc_a", "sc_b"}, got); diff != "" {

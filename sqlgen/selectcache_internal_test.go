@@ -19,7 +19,7 @@ type hintRow struct {
 // through a hint gets the same text and arguments as the general path.
 func TestShapeHints(t *testing.T) {
 	s := NewSchema()
-	s.MustRegisterType("hints", UniqueId, hintRow{})
+	s.MustRegisterType("hints", UniqueID, hintRow{})
 	tb, err := s.tableByName("hints")
 	if err != nil {
 		t.Fatal(err)
@@ -141,7 +141,7 @@ func TestRecentTypes(t *testing.T) {
 	s := NewSchema()
 	types := []any{r1{}, r2{}, r3{}, r4{}, r5{}, r6{}}
 	for i, v := range types {
-		s.MustRegisterType(fmt.Sprint("t", i), UniqueId, v)
+		s.MustRegisterType(fmt.Sprint("t", i), UniqueID, v)
 	}
 	for round := 0; round < 2; round++ {
 		for i, v := range types {

@@ -31,7 +31,7 @@ func TestShapeCache(t *testing.T) {
 	}
 	defer conn.Close()
 	s := sqlgen.NewSchema()
-	s.MustRegisterType("shapes", sqlgen.UniqueId, shapeRow{})
+	s.MustRegisterType("shapes", sqlgen.UniqueID, shapeRow{})
 	db := sqlgen.NewDB(conn, s)
 	ctx := context.Background()
 	const sel = "SELECT `id`,`email`,`nick` FROM `shapes`"
@@ -83,10 +83,7 @@ func TestShapeCache(t *testing.T) {
 	}
 	for round := 0; round < 3; round++ {
 		for i, c := range cases {
-			var args []any
-			for _, a := range c.args {
-				args = append(args, a)
-			}
+			args := append([]any(nil), c.args...)
 			q := mock.ExpectQuery(c.sql)
 			if len(args) > 0 {
 				q = q.WithArgs(toDriver(args)...)

@@ -79,9 +79,9 @@ func sqSchema(t testing.TB) *sqlgen.Schema {
 		v    any
 	}{
 		{"sq_users", sqlgen.AutoIncrement, sqUser{}},
-		{"sq_members", sqlgen.UniqueId, sqMember{}},
-		{"sq_pairs", sqlgen.UniqueId, &sqPair{}},
-		{"sq_docs", sqlgen.UniqueId, sqDoc{}},
+		{"sq_members", sqlgen.UniqueID, sqMember{}},
+		{"sq_pairs", sqlgen.UniqueID, &sqPair{}},
+		{"sq_docs", sqlgen.UniqueID, sqDoc{}},
 	} {
 		if err := s.RegisterType(r.name, r.pk, r.v); err != nil {
 			t.Fatalf("RegisterType(%q): %v", r.name, err)
@@ -1049,7 +1049,7 @@ func sqGuardNew(t *testing.T, filter sqlgen.Filter) (*sqlgen.DB, sqlmock.Sqlmock
 		conn.Close()
 	})
 	s := sqSchema(t)
-	s.MustRegisterType("sq_tenant_docs", sqlgen.UniqueId, sqTenantDoc{})
+	s.MustRegisterType("sq_tenant_docs", sqlgen.UniqueID, sqTenantDoc{})
 	db, err := sqlgen.NewDB(conn, s).WithShardLimit(filter)
 	if err != nil {
 		t.Fatal(err)

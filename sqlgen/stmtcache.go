@@ -160,7 +160,7 @@ func (c *stmtCache) close() error {
 	return errors.Join(errs...)
 }
 
-// Len reports the number of cached statements.
+// len reports the number of cached statements (for tests).
 func (c *stmtCache) len() int {
 	c.mu.Lock()
 	defer c.mu.Unlock()

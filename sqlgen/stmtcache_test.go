@@ -26,7 +26,7 @@ func TestStmtCachePreparesOnce(t *testing.T) {
 	}
 	defer conn.Close()
 	s := sqlgen.NewSchema()
-	s.MustRegisterType("rows", sqlgen.UniqueId, cacheRow{})
+	s.MustRegisterType("rows", sqlgen.UniqueID, cacheRow{})
 	db := sqlgen.NewDB(conn, s, sqlgen.WithStmtCache(1))
 	ctx := context.Background()
 
@@ -63,7 +63,7 @@ func TestStmtCacheRealServer(t *testing.T) {
 	t.Parallel()
 	conn := sqlgentest.Open(t, []string{"CREATE TABLE `rows` (id BIGINT PRIMARY KEY, name VARCHAR(64) NOT NULL)"})
 	s := sqlgen.NewSchema()
-	s.MustRegisterType("rows", sqlgen.UniqueId, cacheRow{})
+	s.MustRegisterType("rows", sqlgen.UniqueID, cacheRow{})
 	db := sqlgen.NewDB(conn, s, sqlgen.WithStmtCache(2))
 	defer db.Close()
 	ctx := context.Background()

@@ -81,8 +81,8 @@ func newTable(name string, pk PrimaryKeyType, value any, codec fields.Codec) (*t
 	if err := fields.ValidateName(name); err != nil {
 		return nil, fmt.Errorf("table %q: %w: %w", name, err, ErrBadSchema)
 	}
-	if pk != AutoIncrement && pk != UniqueId {
-		return nil, fmt.Errorf("table %q: primary key type %v is neither AutoIncrement nor UniqueId: %w", name, pk, ErrBadSchema)
+	if pk != AutoIncrement && pk != UniqueID {
+		return nil, fmt.Errorf("table %q: primary key type %v is neither AutoIncrement nor UniqueID: %w", name, pk, ErrBadSchema)
 	}
 	typ := reflect.TypeOf(value)
 	if typ != nil && typ.Kind() == reflect.Pointer {

@@ -68,7 +68,7 @@ func tstRows() []*tstRow {
 func tstSchema(t testing.TB) *sqlgen.Schema {
 	t.Helper()
 	s := sqlgen.NewSchema()
-	if err := s.RegisterType("tst_rows", sqlgen.UniqueId, tstRow{}); err != nil {
+	if err := s.RegisterType("tst_rows", sqlgen.UniqueID, tstRow{}); err != nil {
 		t.Fatal(err)
 	}
 	return s

@@ -4,10 +4,8 @@ import (
 	"bytes"
 	"context"
 	"database/sql"
-	"encoding/binary"
 	"encoding/json"
 	"errors"
-	"fmt"
 	"math"
 	"net"
 	"strings"
@@ -29,36 +27,12 @@ type settings struct {
 	Limits map[string]int `json:"limits,omitempty"`
 }
 
-// point implements encoding.BinaryMarshaler.
-type point struct{ X, Y int32 }
-
-func (p point) MarshalBinary() ([]byte, error) {
-	b := make([]byte, 8)
-	binary.BigEndian.PutUint32(b, uint32(p.X))
-	binary.BigEndian.PutUint32(b[4:], uint32(p.Y))
-	return b, nil
-}
-
-func (p *point) UnmarshalBinary(b []byte) error {
-	if len(b) != 8 {
-		return fmt.Errorf("point: %d bytes, want 8", len(b))
-	}
-	p.X, p.Y = int32(binary.BigEndian.Uint32(b)), int32(binary.BigEndian.Uint32(b[4:]))
-	return nil
-}
-
-// fakeProto has the Marshal/Unmarshal method pair of generated protobuf
-// types.
-type fakeProto struct{ Payload string }
-
-func (m *fakeProto) Marshal() ([]byte, error) { return []byte("P:" + m.Payload), nil }
-func (m *fakeProto) Unmarshal(b []byte) error {
-	if len(b) < 2 || string(b[:2]) != "P:" {
-		return errors.New("fakeProto: bad prefix")
-	}
-	m.Payload = string(b[2:])
-	return nil
-}
+// point is stored through encoding.BinaryMarshaler; fakeProto has the
+// Marshal/Unmarshal method pair of generated protobuf types.
+type (
+	point     = sqlgentest.Point
+	fakeProto = sqlgentest.Proto
+)
 
 // allTypes has a field of every supported kind.
 type allTypes struct {
@@ -104,8 +78,9 @@ type allTypes struct {
 	INull  string            `sql:",implicitnull"`
 	INullI int64             `sql:",implicitnull"`
 	Skip   string            `sql:"-"`
-	hidden int               //nolint:unused // unexported: not a column
 	Extra  map[string]string `sql:"extra_json,json"`
+	//lint:ignore U1000 unexported: not a column
+	hidden int
 }
 
 const allTypesDDL = "CREATE TABLE all_types (" +
@@ -139,7 +114,7 @@ func allTypesCases() []*allTypes {
 			J:  settings{Theme: "dark", Size: 3, Tags: []string{"a", "b"}, Limits: map[string]int{"x": 1}},
 			JP: &settings{Theme: "light", Tags: []string{}}, JM: map[string]int{"one": 1, "two": 2}, JS: []string{"x", "ü"},
 			JR: json.RawMessage(`{"raw":[1,2,3]}`), JA: map[string]any{"n": 1.5, "s": "x"},
-			Pt: point{-3, 4}, Proto: fakeProto{Payload: "payload"}, Addr: net.ParseIP("2001:db8::1"),
+			Pt: point{X: -3, Y: 4}, Proto: fakeProto{Payload: "payload"}, Addr: net.ParseIP("2001:db8::1"),
 			INull: "set", INullI: 42, Extra: map[string]string{},
 		},
 		{
@@ -147,7 +122,7 @@ func allTypesCases() []*allTypes {
 			U: 0, U64: 1 << 63, UP: ptr(uint64(0)), F32: -2.25, F64: -math.SmallestNonzeroFloat64, FP: ptr(0.0),
 			S: strings.Repeat("長", 255), Bytes: []byte{}, T: time.Date(9999, 12, 31, 23, 59, 59, 999999000, time.UTC),
 			TS: time.Date(2001, 1, 1, 0, 0, 0, 0, time.UTC), JS: []string{}, JM: map[string]int{}, JA: []any{true, nil, "x"},
-			Addr: net.ParseIP("10.0.0.1").To4(), Pt: point{math.MinInt32, math.MaxInt32},
+			Addr: net.ParseIP("10.0.0.1").To4(), Pt: point{X: math.MinInt32, Y: math.MaxInt32},
 		},
 	}
 }
@@ -167,7 +142,7 @@ var dsnVariants = []struct {
 func newAllTypesSchema(t *testing.T) *sqlgen.Schema {
 	t.Helper()
 	s := sqlgen.NewSchema()
-	if err := s.RegisterType("all_types", sqlgen.UniqueId, allTypes{}); err != nil {
+	if err := s.RegisterType("all_types", sqlgen.UniqueID, allTypes{}); err != nil {
 		t.Fatal(err)
 	}
 	return s

@@ -45,7 +45,7 @@ func TestRegisterColumnsDifferingInCase(t *testing.T) {
 		{byDerived{}, []string{"byDerived.UserID", "byDerived.X"}},
 		{byEmbedding{}, []string{"embedded.Email", "byEmbedding.Mail"}},
 	} {
-		err := sqlgen.NewSchema().RegisterType("t", sqlgen.UniqueId, c.v)
+		err := sqlgen.NewSchema().RegisterType("t", sqlgen.UniqueID, c.v)
 		sqWantErr(t, err, sqlgen.ErrBadSchema, c.mention...)
 	}
 }
@@ -60,7 +60,7 @@ func TestRegisterByteFieldsWithEncodingTags(t *testing.T) {
 		Hash [32]byte `sql:",binary"`
 	}
 	s := sqlgen.NewSchema()
-	if err := s.RegisterType("blobs", sqlgen.UniqueId, blobs{}); err != nil {
+	if err := s.RegisterType("blobs", sqlgen.UniqueID, blobs{}); err != nil {
 		t.Fatal(err)
 	}
 	in := &blobs{ID: 1, Bin: []byte{0, 1}, Str: []byte("s\xff"), Hash: [32]byte{9, 31: 8}}
@@ -91,7 +91,7 @@ func TestRegisterByteFieldsWithEncodingTags(t *testing.T) {
 		ID   int64 `sql:",primary"`
 		Hash [32]byte
 	}
-	err = sqlgen.NewSchema().RegisterType("t", sqlgen.UniqueId, plainArray{})
+	err = sqlgen.NewSchema().RegisterType("t", sqlgen.UniqueID, plainArray{})
 	sqWantErr(t, err, sqlgen.ErrBadSchema, "plainArray.Hash", "binary")
 }
 
@@ -112,7 +112,7 @@ func TestArrayFilterValues(t *testing.T) {
 		Pair [2]int     `sql:",json"`
 	}
 	s := sqlgen.NewSchema()
-	s.MustRegisterType("hashed", sqlgen.UniqueId, hashed{})
+	s.MustRegisterType("hashed", sqlgen.UniqueID, hashed{})
 	row := &hashed{ID: uuidValuer{1, 2}, Hash: [4]byte{1, 2, 3, 4}, Pair: [2]int{5, 6}}
 	for _, f := range []sqlgen.Filter{
 		{"id": uuidValuer{1, 2}},
@@ -215,7 +215,7 @@ func TestLargeINList(t *testing.T) {
 			conn := sqlgentest.Open(t, []string{"CREATE TABLE big (id BIGINT PRIMARY KEY, name VARCHAR(40) NOT NULL, u BIGINT UNSIGNED NOT NULL, " +
 				"f DOUBLE NOT NULL, b TINYINT(1) NOT NULL, bin VARBINARY(20) NULL)"}, v.opts...)
 			s := sqlgen.NewSchema()
-			s.MustRegisterType("big", sqlgen.UniqueId, big{})
+			s.MustRegisterType("big", sqlgen.UniqueID, big{})
 			ctx := context.Background()
 			rows := []*big{
 				{ID: 3, Name: "It's", U: 1 << 63, F: 0.1, B: true, Bin: []byte{0, '\'', 0xff}},
@@ -321,7 +321,7 @@ func TestJSONAnyFilter(t *testing.T) {
 	}
 	conn := sqlgentest.Open(t, []string{"CREATE TABLE docs (id BIGINT PRIMARY KEY, `any` JSON NULL)"})
 	s := sqlgen.NewSchema()
-	s.MustRegisterType("docs", sqlgen.UniqueId, doc{})
+	s.MustRegisterType("docs", sqlgen.UniqueID, doc{})
 	db := sqlgen.NewDB(conn, s)
 	ctx := context.Background()
 	rows := []*doc{
@@ -417,7 +417,7 @@ func TestTimeWithLocDSN(t *testing.T) {
 		conn := sqlgentest.Open(t, []string{"CREATE TABLE events (id BIGINT, at DATETIME(6), seen DATETIME(6) NOT NULL, PRIMARY KEY (id, at))"},
 			sqlgentest.Params("parseTime", pt, "loc", "America/New_York"))
 		s := sqlgen.NewSchema()
-		s.MustRegisterType("events", sqlgen.UniqueId, event{})
+		s.MustRegisterType("events", sqlgen.UniqueID, event{})
 		db := sqlgen.NewDB(conn, s)
 		ctx := context.Background()
 		at := time.Date(2024, 3, 10, 2, 30, 0, 123456789, time.UTC) // a wall clock New York skips

@@ -1,4 +1,4 @@
--- The schema of sqlgen's CRUD, parity and transaction integration tests
+-- The schema of sqlgen's CRUD, InsertRows, batching, limit and transaction integration tests
 -- (sqlgen/*_integration_test.go): organisations, their users (with a JSON
 -- settings column, a nullable email and a named status type) and a
 -- membership table whose composite key and reserved-word columns (`key`,

@@ -16,8 +16,8 @@ import (
 
 	_ "github.com/go-sql-driver/mysql"
 	"github.com/seed-b2691315/sqlgen/examples/internal/exampledb"
-	"github.com/seed-b2691315/sqlgen/examples/internal/exampletest"
 	"github.com/seed-b2691315/sqlgen/sqlgen"
+	"github.com/seed-b2691315/sqlgen/sqlgen/sqlgentest"
 )
 
 const nestedQuery = `{ organizations { name users { name settings { theme } } } }`
@@ -134,7 +134,7 @@ func TestQueryFlagEmbedded(t *testing.T) {
 
 func TestQueryFlagServer(t *testing.T) {
 	t.Parallel()
-	testQueryFlag(t, exampletest.ServerDSN(t))
+	testQueryFlag(t, sqlgentest.NewDatabase(t))
 }
 
 // post sends a GraphQL request and decodes the answer into v.
@@ -285,7 +285,7 @@ func TestServeEmbedded(t *testing.T) {
 
 func TestServeServer(t *testing.T) {
 	t.Parallel()
-	dsn := exampletest.ServerDSN(t)
+	dsn := sqlgentest.NewDatabase(t)
 	testServe(t, dsn)
 	conn, err := sql.Open("mysql", dsn)
 	if err != nil {

@@ -82,7 +82,7 @@ func run(ctx context.Context, w io.Writer, dsn string, keep bool) (err error) {
 	k.step("Register the types and create their tables (DDL from Schema.CreateTableSQL, plus an index on users.org_id)",
 		`schema.MustRegisterType("organizations", sqlgen.AutoIncrement, Organization{})`,
 		`schema.MustRegisterType("users", sqlgen.AutoIncrement, User{})     // Email *string, Role Role, Settings Settings `+"`sql:\",json\"`",
-		`schema.MustRegisterType("org_features", sqlgen.UniqueId, Feature{}) // key (org_id, name)`)
+		`schema.MustRegisterType("org_features", sqlgen.UniqueID, Feature{}) // key (org_id, name)`)
 	err = exampledb.CreateTables(ctx, target.Conn, schema, func(stmt string) {
 		k.printf("   ddl> %s\n", strings.ReplaceAll(stmt, "\n", "\n        "))
 	})

@@ -9,7 +9,7 @@ import (
 	"time"
 
 	_ "github.com/go-sql-driver/mysql"
-	"github.com/seed-b2691315/sqlgen/examples/internal/exampletest"
+	"github.com/seed-b2691315/sqlgen/sqlgen/sqlgentest"
 )
 
 // checkInOrder fails t unless out contains every one of want, in order.
@@ -110,7 +110,7 @@ func TestQuickstartEmbedded(t *testing.T) {
 
 func TestQuickstartServer(t *testing.T) {
 	t.Parallel()
-	dsn := exampletest.ServerDSN(t)
+	dsn := sqlgentest.NewDatabase(t)
 	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
 	defer cancel()
 	var out bytes.Buffer

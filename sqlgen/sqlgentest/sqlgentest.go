@@ -144,7 +144,9 @@ func Exec(t testing.TB, db *sql.DB, stmts ...string) {
 func String() string { return fmt.Sprintf("%s=%q", EnvDSN, DSN()) }
 
 // OpenSchema is [Open] with the tables of schema created by
-// [sqlgen.Schema.CreateTableSQL], in the order they were registered.
+// [sqlgen.Schema.CreateTableSQL], in the order [sqlgen.Schema.Tables]
+// returns them, which is no particular order (the statements name no
+// other table, so the order does not matter).
 func OpenSchema(t testing.TB, schema *sqlgen.Schema, opts ...Option) *sql.DB {
 	t.Helper()
 	var stmts []string

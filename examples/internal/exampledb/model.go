@@ -66,7 +66,7 @@ func NewSchema() *sqlgen.Schema {
 	s := sqlgen.NewSchema()
 	s.MustRegisterType(OrgsTable, sqlgen.AutoIncrement, Organization{})
 	s.MustRegisterType(UsersTable, sqlgen.AutoIncrement, User{})
-	s.MustRegisterType(FeaturesTable, sqlgen.UniqueId, Feature{})
+	s.MustRegisterType(FeaturesTable, sqlgen.UniqueID, Feature{})
 	return s
 }
 

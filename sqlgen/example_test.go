@@ -1,0 +1,341 @@
+package sqlgen_test
+
+// Runnable examples of the main entry points, as pkg.go.dev shows them.
+// They need no server: the *sql.DB is a go-sqlmock connection that expects
+// each statement by its exact text (sqlmock.QueryMatcherEqual), so each
+// example also shows the SQL sqlgen sends.
+
+import (
+	"context"
+	"database/sql"
+	"database/sql/driver"
+	"errors"
+	"fmt"
+	"sync"
+	"time"
+
+	"github.com/DATA-DOG/go-sqlmock"
+	"github.com/seed-b2691315/sqlgen/sqlgen"
+)
+
+// Settings is stored in one JSON column of the users table.
+type Settings struct {
+	Theme string `json:"theme"`
+}
+
+// User is a row of the users table: id, org_id, name, email, settings.
+type User struct {
+	ID       int64 `sql:",primary"`
+	OrgID    int64
+	Name     string
+	Email    *string  // NULL when nil
+	Settings Settings `sql:",json"`
+}
+
+// usersSelect is the SELECT of every column sqlgen builds for User.
+const usersSelect = "SELECT `id`,`org_id`,`name`,`email`,`settings` FROM `users`"
+
+var usersColumns = []string{"id", "org_id", "name", "email", "settings"}
+
+// exampleSchema registers User as the table users.
+func exampleSchema() *sqlgen.Schema {
+	schema := sqlgen.NewSchema()
+	schema.MustRegisterType("users", sqlgen.AutoIncrement, User{})
+	return schema
+}
+
+// exampleConn returns a go-sqlmock connection that matches statements by
+// their exact text.
+func exampleConn() (*sql.DB, sqlmock.Sqlmock) {
+	conn, mock, err := sqlmock.New(sqlmock.QueryMatcherOption(sqlmock.QueryMatcherEqual))
+	if err != nil {
+		panic(err)
+	}
+	return conn, mock
+}
+
+// exampleDone reports the statements the example expected and did not run.
+func exampleDone(mock sqlmock.Sqlmock) {
+	if err := mock.ExpectationsWereMet(); err != nil {
+		fmt.Println(err)
+	}
+}
+
+func ExampleNewSchema() {
+	schema := sqlgen.NewSchema()
+	if err := schema.RegisterType("users", sqlgen.AutoIncrement, User{}); err != nil {
+		panic(err)
+	}
+	cols, _ := schema.Columns("users")
+	fmt.Println(cols)
+	ddl, _ := schema.CreateTableSQL("users")
+	fmt.Println(ddl)
+	// Output:
+	// [id org_id name email settings]
+	// CREATE TABLE `users` (
+	//   `id` BIGINT NOT NULL AUTO_INCREMENT,
+	//   `org_id` BIGINT NOT NULL,
+	//   `name` VARCHAR(255) NOT NULL,
+	//   `email` VARCHAR(255) NULL,
+	//   `settings` JSON NOT NULL,
+	//   PRIMARY KEY (`id`)
+	// ) ENGINE=InnoDB DEFAULT CHARSET=utf8mb4
+}
+
+func ExampleSchema_RegisterType() {
+	schema := sqlgen.NewSchema()
+	// UniqueID: the application sets the key (here two columns).
+	type Membership struct {
+		OrgID  int64 `sql:",primary"`
+		UserID int64 `sql:",primary"`
+		Role   string
+	}
+	fmt.Println(schema.RegisterType("memberships", sqlgen.UniqueID, Membership{}))
+
+	// A type the schema cannot map is refused at registration.
+	type NoKey struct{ Name string }
+	err := schema.RegisterType("no_key", sqlgen.UniqueID, NoKey{})
+	fmt.Println(errors.Is(err, sqlgen.ErrBadSchema))
+	// Output:
+	// <nil>
+	// true
+}
+
+func ExampleNewDB() {
+	conn, mock := exampleConn() // a *sql.DB, from sql.Open("mysql", dsn) in a program
+	defer conn.Close()
+	db := sqlgen.NewDB(conn, exampleSchema(), sqlgen.WithObserver(func(_ context.Context, e sqlgen.Event) {
+		fmt.Printf("%s on %s: %s\n", e.Op, e.Table, e.SQL)
+	}))
+
+	mock.ExpectQuery("SELECT COUNT(*) FROM `users`").
+		WillReturnRows(sqlmock.NewRows([]string{"COUNT(*)"}).AddRow(int64(3)))
+	n, err := db.Count(context.Background(), &User{}, nil)
+	fmt.Println(n, err)
+	exampleDone(mock)
+	// Output:
+	// count on users: SELECT COUNT(*) FROM `users`
+	// 3 <nil>
+}
+
+func ExampleDB_InsertRow() {
+	conn, mock := exampleConn()
+	defer conn.Close()
+	db := sqlgen.NewDB(conn, exampleSchema())
+
+	mock.ExpectExec("INSERT INTO `users` (`org_id`,`name`,`email`,`settings`) VALUES (?,?,?,?)").
+		WithArgs(int64(7), "Ann", nil, `{"theme":"dark"}`).
+		WillReturnResult(sqlmock.NewResult(42, 1))
+	u := &User{OrgID: 7, Name: "Ann", Settings: Settings{Theme: "dark"}}
+	if _, err := db.InsertRow(context.Background(), u); err != nil {
+		panic(err)
+	}
+	fmt.Println("new id:", u.ID) // AutoIncrement: the server's id, written back
+	exampleDone(mock)
+	// Output:
+	// new id: 42
+}
+
+func ExampleDB_QueryRow() {
+	conn, mock := exampleConn()
+	defer conn.Close()
+	db := sqlgen.NewDB(conn, exampleSchema())
+	ctx := context.Background()
+
+	mock.ExpectQuery(usersSelect + " WHERE `id`=? LIMIT 2").WithArgs(int64(42)).
+		WillReturnRows(sqlmock.NewRows(usersColumns).
+			AddRow(int64(42), int64(7), []byte("Ann"), []byte("ann@example.com"), []byte(`{"theme":"dark"}`)))
+	var u *User
+	if err := db.QueryRow(ctx, &u, sqlgen.Filter{"id": 42}, nil); err != nil {
+		panic(err)
+	}
+	fmt.Println(u.Name, *u.Email, u.Settings.Theme)
+
+	// No matching row: an error that wraps sql.ErrNoRows.
+	mock.ExpectQuery(usersSelect + " WHERE `id`=? LIMIT 2").WithArgs(int64(43)).
+		WillReturnRows(sqlmock.NewRows(usersColumns))
+	err := db.QueryRow(ctx, &u, sqlgen.Filter{"id": 43}, nil)
+	fmt.Println(errors.Is(err, sql.ErrNoRows))
+	exampleDone(mock)
+	// Output:
+	// Ann ann@example.com dark
+	// true
+}
+
+func ExampleDB_Query() {
+	conn, mock := exampleConn()
+	defer conn.Close()
+	db := sqlgen.NewDB(conn, exampleSchema())
+
+	mock.ExpectQuery(usersSelect + " WHERE `org_id`=? ORDER BY `name` LIMIT 10").WithArgs(int64(7)).
+		WillReturnRows(sqlmock.NewRows(usersColumns).
+			AddRow(int64(42), int64(7), []byte("Ann"), nil, []byte(`{"theme":"dark"}`)).
+			AddRow(int64(40), int64(7), []byte("Bob"), nil, []byte(`{"theme":"light"}`)))
+	var users []*User
+	opts := &sqlgen.SelectOptions{Order: []sqlgen.Order{sqlgen.Asc("name")}, Limit: 10}
+	if err := db.Query(context.Background(), &users, sqlgen.Filter{"org_id": 7}, opts); err != nil {
+		panic(err)
+	}
+	for _, u := range users {
+		fmt.Println(u.ID, u.Name, u.Email == nil, u.Settings.Theme)
+	}
+	exampleDone(mock)
+	// Output:
+	// 42 Ann true dark
+	// 40 Bob true light
+}
+
+func ExampleDB_UpdateRow() {
+	conn, mock := exampleConn()
+	defer conn.Close()
+	db := sqlgen.NewDB(conn, exampleSchema())
+
+	// Every non-key column, by primary key.
+	mock.ExpectExec("UPDATE `users` SET `org_id`=?,`name`=?,`email`=?,`settings`=? WHERE `id`=?").
+		WithArgs(int64(7), "Ann", nil, `{"theme":"light"}`, int64(42)).
+		WillReturnResult(sqlmock.NewResult(0, 1))
+	u := &User{ID: 42, OrgID: 7, Name: "Ann", Settings: Settings{Theme: "light"}}
+	fmt.Println(db.UpdateRow(context.Background(), u))
+	exampleDone(mock)
+	// Output:
+	// <nil>
+}
+
+func ExampleDB_DeleteRow() {
+	conn, mock := exampleConn()
+	defer conn.Close()
+	db := sqlgen.NewDB(conn, exampleSchema())
+
+	mock.ExpectExec("DELETE FROM `users` WHERE `id`=?").WithArgs(int64(42)).
+		WillReturnResult(sqlmock.NewResult(0, 1))
+	fmt.Println(db.DeleteRow(context.Background(), &User{ID: 42}))
+	exampleDone(mock)
+	// Output:
+	// <nil>
+}
+
+func ExampleDB_Transact() {
+	conn, mock := exampleConn()
+	defer conn.Close()
+	db := sqlgen.NewDB(conn, exampleSchema())
+	insert := "INSERT INTO `users` (`org_id`,`name`,`email`,`settings`) VALUES (?,?,?,?)"
+
+	// fn returns nil: COMMIT.
+	mock.ExpectBegin()
+	mock.ExpectExec(insert).WithArgs(int64(7), "Ann", nil, `{"theme":""}`).WillReturnResult(sqlmock.NewResult(1, 1))
+	mock.ExpectExec(insert).WithArgs(int64(7), "Bob", nil, `{"theme":""}`).WillReturnResult(sqlmock.NewResult(2, 1))
+	mock.ExpectCommit()
+	err := db.Transact(context.Background(), func(ctx context.Context) error {
+		// Every call given ctx runs in the transaction.
+		for _, name := range []string{"Ann", "Bob"} {
+			if _, err := db.InsertRow(ctx, &User{OrgID: 7, Name: name}); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+	fmt.Println("committed:", err)
+
+	// fn fails: ROLLBACK, and Transact returns fn's error.
+	mock.ExpectBegin()
+	mock.ExpectRollback()
+	err = db.Transact(context.Background(), func(ctx context.Context) error {
+		return errors.New("out of stock")
+	})
+	fmt.Println("rolled back:", err)
+	exampleDone(mock)
+	// Output:
+	// committed: <nil>
+	// rolled back: out of stock
+}
+
+func ExampleWithBatching() {
+	conn, mock := exampleConn()
+	defer conn.Close()
+	db := sqlgen.NewDB(conn, exampleSchema())
+
+	// Three concurrent lookups by key become one statement. (BatchSize(3)
+	// sends the batch as soon as the three have joined; by default a batch
+	// waits DefaultBatchWindow for more.)
+	mock.ExpectQuery(usersSelect+" WHERE `id` IN (?,?,?)").WithArgs(int64(1), int64(2), int64(3)).
+		WillReturnRows(sqlmock.NewRows(usersColumns).
+			AddRow(int64(3), int64(7), []byte("Cy"), nil, []byte(`{}`)).
+			AddRow(int64(1), int64(7), []byte("Ann"), nil, []byte(`{}`)).
+			AddRow(int64(2), int64(7), []byte("Bob"), nil, []byte(`{}`)))
+	ctx := sqlgen.WithBatching(context.Background(), sqlgen.BatchSize(3), sqlgen.BatchWindow(time.Minute))
+	names := make([]string, 3)
+	var wg sync.WaitGroup
+	for i := range names {
+		wg.Add(1)
+		go func() { // as GraphQL resolvers would
+			defer wg.Done()
+			var u *User
+			if err := db.QueryRow(ctx, &u, sqlgen.Filter{"id": i + 1}, nil); err != nil {
+				names[i] = err.Error()
+				return
+			}
+			names[i] = u.Name
+		}()
+	}
+	wg.Wait()
+	fmt.Println(names)
+	exampleDone(mock)
+	// Output:
+	// [Ann Bob Cy]
+}
+
+func ExampleFilter() {
+	conn, mock := exampleConn()
+	defer conn.Close()
+	db := sqlgen.NewDB(conn, exampleSchema())
+
+	// Conditions are ANDed, in column order; a slice is an IN list and nil
+	// is IS NULL. Values are always bound as arguments.
+	mock.ExpectQuery("SELECT COUNT(*) FROM `users` WHERE `email` IS NULL AND `org_id` IN (?,?)").
+		WithArgs(int64(7), int64(8)).
+		WillReturnRows(sqlmock.NewRows([]string{"COUNT(*)"}).AddRow(int64(2)))
+	n, err := db.Count(context.Background(), &User{}, sqlgen.Filter{
+		"org_id": []int64{7, 8},
+		"email":  nil,
+	})
+	fmt.Println(n, err)
+	exampleDone(mock)
+	// Output:
+	// 2 <nil>
+}
+
+func ExampleSchema_MakeTester() {
+	schema := exampleSchema()
+	// The filter a query would use, evaluated in memory: no server.
+	tester, err := schema.MakeTester("users", sqlgen.Filter{"org_id": []int64{7, 8}, "email": nil})
+	if err != nil {
+		panic(err)
+	}
+	email := "bob@example.com"
+	fmt.Println(tester.Test(&User{OrgID: 7, Name: "Ann"}))
+	fmt.Println(tester.Test(&User{OrgID: 7, Name: "Bob", Email: &email}))
+	fmt.Println(tester.Test(&User{OrgID: 9, Name: "Cy"}))
+	// Output:
+	// true
+	// false
+	// false
+}
+
+func ExampleSchema_BuildStruct() {
+	schema := exampleSchema()
+	// A row image in column order, as a binlog reader delivers it.
+	row := []driver.Value{int64(42), int32(7), []byte("Ann"), nil, []byte(`{"theme":"dark"}`)}
+	v, err := schema.BuildStruct("users", row)
+	if err != nil {
+		panic(err)
+	}
+	u := v.(*User)
+	fmt.Println(u.ID, u.OrgID, u.Name, u.Email == nil, u.Settings.Theme)
+
+	// And back: the values an insert of u sends.
+	vals, _ := schema.UnbuildStruct("users", u)
+	fmt.Println(vals)
+	// Output:
+	// 42 7 Ann true dark
+	// [42 7 Ann <nil> {"theme":"dark"}]
+}

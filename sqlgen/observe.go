@@ -15,6 +15,7 @@ type Event struct {
 	Duration time.Duration // from sending the statement to reading its last row
 	Rows     int64         // rows read (reads) or affected (writes), -1 if unknown
 	Err      error         // the statement's error, if any
+	Replica  int           // the replica that ran it: 1 for the first of WithReplicas, ...; 0 for the primary
 }
 
 // Observer is called once for every statement a DB runs, after it ends, on
@@ -64,5 +65,5 @@ func SlogObserver(l *slog.Logger, slow time.Duration) Observer {
 
 // observe reports a finished statement to the observer, if any.
 func (db *DB) observe(ctx context.Context, t *table, op, query string, args int, start time.Time, rows int64, err error) {
-	db.observer(ctx, Event{Table: t.name, Op: op, SQL: query, Args: args, Duration: time.Since(start), Rows: rows, Err: err})
+	db.observer(ctx, Event{Table: t.name, Op: op, SQL: query, Args: args, Duration: time.Since(start), Rows: rows, Err: err, Replica: db.replicaNo})
 }

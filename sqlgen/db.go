@@ -22,8 +22,8 @@ type DB struct {
 	refuseFullScans bool
 	stmts           *stmtCache
 	dialect         *dialect
-	noServerCancel  bool // WithoutServerCancel
-	serverCancel    bool // stop statements on the server when their context ends (see cancel.go)
+	noServerCancel  bool           // WithoutServerCancel
+	serverCancel    bool           // stop statements on the server when their context ends (see cancel.go)
 	replicas        *replicaSet    // WithReplicas, nil without (see replica.go)
 	replicaOpts     ReplicaOptions // WithReplicaOptions
 	replicaNo       int            // on a copy that runs on a replica: its number (1, ...), for the observer

@@ -220,12 +220,12 @@ func (p *replicaPair) sync(t *testing.T) {
 }
 
 type rpMarker struct {
-	ID    int64 `sql:",primary"`
+	ID    int64  `sql:",primary"`
 	Where string `sql:"where"`
 }
 
 type rpItem struct {
-	ID   int64 `sql:",primary"`
+	ID   int64  `sql:",primary"`
 	Body string `sql:"body"`
 }
 
@@ -282,7 +282,12 @@ func TestReplicas(t *testing.T) {
 	}{
 		{"plain", func(*mysql.Config) {}, nil},
 		{"interpolate+parseTime", func(c *mysql.Config) { c.InterpolateParams, c.ParseTime = true, true }, nil},
-		{"stmtcache+loc", func(c *mysql.Config) { c.Loc = time.FixedZone("X", 3600) }, []sqlgen.Option{sqlgen.WithStmtCache(16)}},
+		{"stmtcache+loc", func(c *mysql.Config) {
+			loc, err := time.LoadLocation("Asia/Tokyo")
+			if err == nil {
+				c.Loc = loc
+			}
+		}, []sqlgen.Option{sqlgen.WithStmtCache(16)}},
 	}
 	for _, c := range configs {
 		t.Run("routing/"+c.name, func(t *testing.T) { testReplicaRouting(t, p, name, c.cfg, c.opts) })
@@ -298,6 +303,9 @@ func TestReplicas(t *testing.T) {
 func rpOpen(t *testing.T, p *replicaPair, name string, cfg func(*mysql.Config), ro sqlgen.ReplicaOptions, opts ...sqlgen.Option) (*sqlgen.DB, *eventLog) {
 	t.Helper()
 	log := &eventLog{}
+	if cfg == nil {
+		cfg = func(*mysql.Config) {}
+	}
 	prim := p.primary.open(name, cfg)
 	r1, r2 := p.replica.open(name, cfg), p.replica.open(name, cfg)
 	t.Cleanup(func() { prim.Close(); r1.Close(); r2.Close() })

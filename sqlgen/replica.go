@@ -507,7 +507,10 @@ func (db *DB) waitFor(ctx context.Context, mysqlSet bool, pos string, d time.Dur
 // execRecorded runs a write under a context of [WithReadYourWrites] and
 // records its position: outside a transaction on a connection held for
 // the write and the read of its session's position.
-func (db *DB) execRecorded(ctx context.Context, w *writeMarks, st *txState, table, query string, args []any) (sql.Result, error) {
+func (db *DB) execRecorded(ctx context.Context, w *writeMarks, st *txState, table, query string, callerArgs []any) (sql.Result, error) {
+	// A copy, so that the caller's arguments (of runExec, the path of
+	// every write) may stay on its stack: this path lets them escape.
+	args := append([]any(nil), callerArgs...)
 	if st != nil {
 		res, err := db.runExecHere(ctx, st, table, query, args)
 		if err == nil && !st.transact {

@@ -27,7 +27,9 @@ type Event struct {
 // database/sql's *sql.Tx and are not reported; neither are the prepares of
 // [WithStmtCache], the server look-ups (VERSION(), @@max_allowed_packet)
 // nor the SELECT CONNECTION_ID() read once per connection for server-side
-// cancellation.
+// cancellation, nor, with read replicas, the lag checks, the GTID
+// positions read and the waits for them. A read that fails on a replica
+// and runs again elsewhere is reported once per server it ran on.
 type Observer func(ctx context.Context, e Event)
 
 // WithObserver calls o for every statement. A DB without an observer pays
@@ -55,6 +57,9 @@ func SlogObserver(l *slog.Logger, slow time.Duration) Observer {
 		attrs := []slog.Attr{
 			slog.String("table", e.Table), slog.String("op", e.Op), slog.String("sql", e.SQL),
 			slog.Int("args", e.Args), slog.Duration("duration", e.Duration), slog.Int64("rows", e.Rows),
+		}
+		if e.Replica != 0 {
+			attrs = append(attrs, slog.Int("replica", e.Replica))
 		}
 		if e.Err != nil {
 			attrs = append(attrs, slog.Any("error", e.Err))

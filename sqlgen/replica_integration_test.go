@@ -351,6 +351,22 @@ func testReplicaRouting(t *testing.T, p *replicaPair, name string, cfg func(*mys
 	if seen[1] == 0 || seen[2] == 0 || seen[0] != 0 {
 		t.Errorf("reads by replica number: %v, want both replicas and not the primary", seen)
 	}
+	// Concurrent reads, in turn over the replicas.
+	var cwg sync.WaitGroup
+	for g := 0; g < 8; g++ {
+		cwg.Add(1)
+		go func() {
+			defer cwg.Done()
+			for i := 0; i < 10; i++ {
+				var m *rpMarker
+				if err := db.QueryRow(ctx, &m, sqlgen.Filter{"id": 1}, nil); err != nil || m.Where != "replica" {
+					t.Errorf("concurrent read: %v %v", m, err)
+					return
+				}
+			}
+		}()
+	}
+	cwg.Wait()
 	// The primary's.
 	if got := whereOf(t, db, sqlgen.OnPrimary(ctx), nil); got != "primary" {
 		t.Errorf("QueryRow under OnPrimary answered by %s", got)
@@ -426,6 +442,10 @@ func testReadYourWrites(t *testing.T, p *replicaPair, name string) {
 	db, log := rpOpen(t, p, name, nil, sqlgen.ReplicaOptions{ReadYourWritesWait: bound, LagCheckInterval: time.Hour})
 	ctx := context.Background()
 	whereOf(t, db, ctx, nil)
+	// db2's replicas are lag-checked now and not skipped later by db's
+	// failed waits.
+	db2, _ := rpOpen(t, p, name, nil, sqlgen.ReplicaOptions{ReadYourWritesWait: bound, LagCheckInterval: time.Hour})
+	whereOf(t, db2, ctx, nil)
 
 	// Replication running: the read after the write is answered by a
 	// replica, which waited for the write.
@@ -489,6 +509,17 @@ func testReadYourWrites(t *testing.T, p *replicaPair, name string) {
 		}()
 	}
 	wg.Wait()
+	// A batch of InsertRows (its own transaction, committed out of the
+	// write path's sight) with the SQL thread stopped: the read still
+	// sees it.
+	bctx := sqlgen.WithReadYourWrites(ctx)
+	rows := []*rpItem{{ID: 230000, Body: "b"}, {ID: 230001, Body: "b"}}
+	if err := db2.InsertRows(bctx, rows, 0); err != nil {
+		t.Fatal(err)
+	}
+	if n, err := db2.Count(bctx, &rpItem{}, sqlgen.Filter{"id": []int64{230000, 230001}}); err != nil || n != 2 {
+		t.Errorf("Count after InsertRows with the replica stopped = %d, %v; want 2", n, err)
+	}
 }
 
 func testReplicaLag(t *testing.T, p *replicaPair, name string) {

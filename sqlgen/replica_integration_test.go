@@ -293,6 +293,7 @@ func TestReplicas(t *testing.T) {
 	}
 	t.Run("readYourWrites", func(t *testing.T) { testReadYourWrites(t, p, name) })
 	t.Run("lag", func(t *testing.T) { testReplicaLag(t, p, name) })
+	t.Run("delayed", func(t *testing.T) { testReplicaDelayed(t, p, name) })
 	t.Run("killedMidRead", func(t *testing.T) { testReplicaKilledMidRead(t, p, name) })
 	t.Run("serverDown", func(t *testing.T) { testReplicaDown(t, p, name) })
 }
@@ -556,6 +557,37 @@ func testReplicaLag(t *testing.T, p *replicaPair, name string) {
 			t.Fatal("the replica serves no read after its replication resumed")
 		}
 		time.Sleep(50 * time.Millisecond)
+	}
+}
+
+// testReplicaDelayed: a replica whose Seconds_Behind_Master passes
+// MaxLag (delayed replication) is skipped; it serves again once it
+// catches up.
+func testReplicaDelayed(t *testing.T, p *replicaPair, name string) {
+	db, _ := rpOpen(t, p, name, nil, sqlgen.ReplicaOptions{MaxLag: time.Second, LagCheckInterval: 100 * time.Millisecond, RetryAfter: 200 * time.Millisecond})
+	ctx := context.Background()
+	if got := whereOf(t, db, ctx, nil); got != "replica" {
+		t.Fatalf("read answered by %s before the delay", got)
+	}
+	p.replica.exec("STOP SLAVE")
+	p.replica.exec("CHANGE MASTER TO MASTER_DELAY=60")
+	p.replica.exec("START SLAVE")
+	defer func() {
+		p.replica.exec("STOP SLAVE")
+		p.replica.exec("CHANGE MASTER TO MASTER_DELAY=0")
+		p.replica.exec("START SLAVE")
+		p.sync(t)
+	}()
+	if _, err := db.InsertRow(ctx, &rpItem{ID: 400000, Body: "delayed"}); err != nil {
+		t.Fatal(err)
+	}
+	// Seconds_Behind_Master grows past MaxLag while the event waits.
+	time.Sleep(2500 * time.Millisecond)
+	for i := 0; i < 5; i++ {
+		if got := whereOf(t, db, ctx, nil); got != "primary" {
+			t.Errorf("read %d with the replica delayed answered by %s", i, got)
+		}
+		time.Sleep(150 * time.Millisecond)
 	}
 }
 

@@ -520,7 +520,10 @@ func (db *DB) execRecorded(ctx context.Context, w *writeMarks, st *txState, tabl
 	}
 	mysqlSet, err := db.mysqlGTIDs(ctx)
 	if err != nil {
-		return nil, err
+		// The server's flavour is unknown: write as without the
+		// context, and let reads find the primary's position.
+		w.markUnknown(db.conn)
+		return db.runExecHere(ctx, nil, table, query, args)
 	}
 	conn, err := db.conn.Conn(ctx)
 	if err != nil {

@@ -294,7 +294,9 @@ func TestReplicas(t *testing.T) {
 	t.Run("readYourWrites", func(t *testing.T) { testReadYourWrites(t, p, name) })
 	t.Run("lag", func(t *testing.T) { testReplicaLag(t, p, name) })
 	t.Run("delayed", func(t *testing.T) { testReplicaDelayed(t, p, name) })
-	t.Run("killedMidRead", func(t *testing.T) { testReplicaKilledMidRead(t, p, name) })
+	for _, c := range configs {
+		t.Run("killedMidRead/"+c.name, func(t *testing.T) { testReplicaKilledMidRead(t, p, name, c.cfg, c.opts) })
+	}
 	t.Run("serverDown", func(t *testing.T) { testReplicaDown(t, p, name) })
 }
 
@@ -598,8 +600,8 @@ func bigRead(ctx context.Context, db *sqlgen.DB) ([]*rpItem, error) {
 	return items, err
 }
 
-func testReplicaKilledMidRead(t *testing.T, p *replicaPair, name string) {
-	db, log := rpOpen(t, p, name, nil, sqlgen.ReplicaOptions{RetryAfter: 200 * time.Millisecond})
+func testReplicaKilledMidRead(t *testing.T, p *replicaPair, name string, cfg func(*mysql.Config), opts []sqlgen.Option) {
+	db, log := rpOpen(t, p, name, cfg, sqlgen.ReplicaOptions{RetryAfter: 200 * time.Millisecond}, opts...)
 	admin := p.replica.open("")
 	defer admin.Close()
 	for _, stmt := range []string{"KILL QUERY", "KILL"} {

@@ -449,6 +449,8 @@ func testReadYourWrites(t *testing.T, p *replicaPair, name string) {
 	// failed waits.
 	db2, _ := rpOpen(t, p, name, nil, sqlgen.ReplicaOptions{ReadYourWritesWait: bound, LagCheckInterval: time.Hour})
 	whereOf(t, db2, ctx, nil)
+	db3, _ := rpOpen(t, p, name, nil, sqlgen.ReplicaOptions{ReadYourWritesWait: bound, LagCheckInterval: time.Hour})
+	whereOf(t, db3, ctx, nil)
 
 	// Replication running: the read after the write is answered by a
 	// replica, which waited for the write.
@@ -522,6 +524,17 @@ func testReadYourWrites(t *testing.T, p *replicaPair, name string) {
 	}
 	if n, err := db2.Count(bctx, &rpItem{}, sqlgen.Filter{"id": []int64{230000, 230001}}); err != nil || n != 2 {
 		t.Errorf("Count after InsertRows with the replica stopped = %d, %v; want 2", n, err)
+	}
+	// A Transact (recorded at its commit) with the SQL thread stopped.
+	tctx := sqlgen.WithReadYourWrites(ctx)
+	if err := db3.Transact(tctx, func(ctx context.Context) error {
+		_, err := db3.InsertRow(ctx, &rpItem{ID: 240000, Body: "tx"})
+		return err
+	}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := sqlgen.Get[rpItem](tctx, db3, sqlgen.Filter{"id": 240000}, nil); err != nil {
+		t.Errorf("read after Transact with the replica stopped: %v", err)
 	}
 }
 

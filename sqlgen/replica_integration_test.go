@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"database/sql"
+	"errors"
 	"fmt"
 	"net"
 	"os"
@@ -293,6 +294,7 @@ func TestReplicas(t *testing.T) {
 	}
 	t.Run("readYourWrites", func(t *testing.T) { testReadYourWrites(t, p, name) })
 	t.Run("lag", func(t *testing.T) { testReplicaLag(t, p, name) })
+	t.Run("serverCancel", func(t *testing.T) { testReplicaServerCancel(t, p, name) })
 	t.Run("delayed", func(t *testing.T) { testReplicaDelayed(t, p, name) })
 	for _, c := range configs {
 		t.Run("killedMidRead/"+c.name, func(t *testing.T) { testReplicaKilledMidRead(t, p, name, c.cfg, c.opts) })
@@ -603,6 +605,38 @@ func testReplicaDelayed(t *testing.T, p *replicaPair, name string) {
 			t.Errorf("read %d with the replica delayed answered by %s", i, got)
 		}
 		time.Sleep(150 * time.Millisecond)
+	}
+}
+
+// testReplicaServerCancel: a read on a replica whose context ends is
+// stopped on the replica (KILL QUERY sent there), and the caller gets the
+// context's error, not a retry on the primary.
+func testReplicaServerCancel(t *testing.T, p *replicaPair, name string) {
+	db, log := rpOpen(t, p, name, nil, sqlgen.ReplicaOptions{})
+	ctx, cancel := context.WithTimeout(context.Background(), 500*time.Millisecond)
+	defer cancel()
+	var items []*rpItem
+	err := db.Query(ctx, &items, nil, &sqlgen.SelectOptions{Where: "id <= 3000 AND SLEEP(0.01) = 0", AllowNoIndex: true})
+	if !errors.Is(err, context.DeadlineExceeded) {
+		t.Fatalf("Query past its deadline: %v, want context.DeadlineExceeded", err)
+	}
+	killed := false
+	for _, e := range log.take() {
+		if e.Op == "kill" && e.Replica != 0 && e.Err == nil {
+			killed = true
+		}
+		if e.Op == "query" && e.Replica == 0 {
+			t.Errorf("the read ran again on the primary after its context ended: %+v", e)
+		}
+	}
+	if !killed {
+		t.Error("no KILL QUERY was sent to the replica")
+	}
+	admin := p.replica.open("")
+	defer admin.Close()
+	var n int
+	if err := admin.QueryRow("SELECT COUNT(*) FROM information_schema.processlist WHERE info LIKE '%SLEEP(0.01)%' AND info NOT LIKE '%processlist%'").Scan(&n); err != nil || n != 0 {
+		t.Errorf("statements still running on the replica: %d, %v", n, err)
 	}
 }
 

@@ -108,6 +108,9 @@ type batchKey struct {
 	db   *DB
 	t    *table
 	cols string // the filter's sorted column names, comma-separated
+	// primary is set for the reads of a DB with replicas that go to the
+	// primary (OnPrimary, or after a write under WithReadYourWrites).
+	primary bool
 }
 
 type batch struct {
@@ -186,7 +189,12 @@ func (db *DB) tryBatch(ctx context.Context, b *batcher, t *table, filter Filter,
 		return true, nil, fmt.Errorf("sqlgen: batched read of table %q: %w", t.name, err)
 	}
 	req.done = make(chan struct{})
-	b.add(batchKey{db: db, t: t, cols: strings.Join(keys, ",")}, cols, req)
+	key := batchKey{db: db, t: t, cols: strings.Join(keys, ",")}
+	if db.replicas != nil {
+		w := writesOf(ctx)
+		key.primary = onPrimary(ctx) || w != nil && w.any(db.conn)
+	}
+	b.add(key, cols, req)
 	select {
 	case <-req.done:
 	case <-ctx.Done():
@@ -223,7 +231,11 @@ func (b *batcher) flush(key batchKey, bt *batch) {
 		delete(b.pending, key)
 	}
 	b.mu.Unlock()
-	bt.run(b.ctx)
+	ctx := b.ctx
+	if key.primary {
+		ctx = OnPrimary(ctx)
+	}
+	bt.run(ctx)
 }
 
 // compareValues orders the driver values of one column (nil, int64,
@@ -454,6 +466,14 @@ func (bt *batch) runGroup(ctx context.Context, tuples []tuple, query string, arg
 // row, with the rows (to scan the current row as many times as needed)
 // and a scanner set.
 func (db *DB) runMerged(ctx context.Context, t *table, query string, args []any, each func(rows *sql.Rows, set *scanSet) error) error {
+	if db.readsReplica(ctx) {
+		return db.mergedReplicated(ctx, t, query, args, each)
+	}
+	return db.runMergedHere(ctx, t, query, args, each)
+}
+
+// runMergedHere is runMerged on the DB's server.
+func (db *DB) runMergedHere(ctx context.Context, t *table, query string, args []any, each func(rows *sql.Rows, set *scanSet) error) error {
 	if db.refuseFullScans {
 		if err := db.checkIndex(ctx, t, query, args); err != nil {
 			return err

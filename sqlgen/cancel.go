@@ -265,7 +265,7 @@ func (k *killer) fire() {
 	k.state = killDone
 	k.mu.Unlock()
 	if !aborted && k.db.observer != nil {
-		k.db.observer(k.ctx, Event{Table: k.table, Op: "kill", SQL: q, Duration: time.Since(start), Rows: -1, Err: err})
+		k.db.observer(k.ctx, Event{Table: k.table, Op: "kill", SQL: q, Duration: time.Since(start), Rows: -1, Err: err, Replica: k.db.replicaNo})
 	}
 }
 

@@ -22,8 +22,11 @@ type DB struct {
 	refuseFullScans bool
 	stmts           *stmtCache
 	dialect         *dialect
-	noServerCancel  bool // WithoutServerCancel
-	serverCancel    bool // stop statements on the server when their context ends (see cancel.go)
+	noServerCancel  bool           // WithoutServerCancel
+	serverCancel    bool           // stop statements on the server when their context ends (see cancel.go)
+	replicas        *replicaSet    // WithReplicas, nil without (see replica.go)
+	replicaOpts     ReplicaOptions // WithReplicaOptions
+	replicaNo       int            // on a copy that runs on a replica: its number (1, ...), for the observer
 }
 
 // smallArgs is how many arguments of a one-row write fit a buffer on the
@@ -40,6 +43,9 @@ func NewDB(conn *sql.DB, schema *Schema, opts ...Option) *DB {
 		o(db)
 	}
 	db.serverCancel = !db.noServerCancel && isMySQL(conn)
+	if db.replicas != nil {
+		db.initReplicas()
+	}
 	return db
 }
 

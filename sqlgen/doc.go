@@ -120,6 +120,16 @@
 // its end); [WithoutServerCancel] turns that off. Contexts that cannot end
 // pay nothing for it.
 //
+// # Read replicas
+//
+// [WithReplicas] sends the reads made outside a transaction and without
+// ForUpdate to replicas, in turn, and everything else to the primary;
+// [OnPrimary] keeps a context's reads on the primary, and under
+// [WithReadYourWrites] a read waits for a replica to have the context's
+// writes (by GTID), or goes to the primary. A replica that fails or lags
+// ([ReplicaOptions]) is skipped for a while and the read runs again
+// elsewhere: callers never see a replica's fault.
+//
 // # Testing
 //
 // Package sqlgentest gives each test a database of its own on a real

@@ -214,6 +214,9 @@ func (db *DB) readTable(ctx context.Context, t *table, filter Filter, opts *Sele
 	if err := db.checkRead(ctx, t, query, args, filter, opts); err != nil {
 		return err
 	}
+	if db.replicas != nil && opts != nil && opts.ForUpdate {
+		ctx = OnPrimary(ctx) // a locking read is the primary's
+	}
 	if err := db.runSelect(ctx, t, query, args, opts != nil && opts.AllowNoIndex, each); err != nil {
 		db.connFailed(ctx, err)
 		return err
@@ -241,6 +244,14 @@ func plainLimit(opts *SelectOptions, rowLimit int) (int, bool) {
 // runSelect checks the index use of query if the DB asks for it, runs it,
 // and reports it to the observer.
 func (db *DB) runSelect(ctx context.Context, t *table, query string, args []any, allowNoIndex bool, each func(p reflect.Value) error) error {
+	if db.readsReplica(ctx) {
+		return db.selectReplicated(ctx, t, query, args, allowNoIndex, each)
+	}
+	return db.runSelectHere(ctx, t, query, args, allowNoIndex, each)
+}
+
+// runSelectHere is runSelect on the DB's server.
+func (db *DB) runSelectHere(ctx context.Context, t *table, query string, args []any, allowNoIndex bool, each func(p reflect.Value) error) error {
 	if db.refuseFullScans && !allowNoIndex {
 		if err := db.checkIndex(ctx, t, query, args); err != nil {
 			return withCtxErr(ctx, err)
@@ -436,17 +447,28 @@ func (db *DB) Count(ctx context.Context, model any, filter Filter) (int64, error
 	if err := db.checkRead(ctx, t, query, args, filter, nil); err != nil {
 		return 0, err
 	}
+	var n int64
+	if db.readsReplica(ctx) {
+		err = db.countReplicated(ctx, t, query, args, &n)
+	} else {
+		err = db.count(ctx, t, query, args, &n)
+	}
+	return n, err
+}
+
+// count runs the COUNT(*) query of t on the DB's server, checking its
+// index use first if the DB asks for it, and reports it to the observer.
+func (db *DB) count(ctx context.Context, t *table, query string, args []any, n *int64) error {
 	if db.refuseFullScans {
 		if err := db.checkIndex(ctx, t, query, args); err != nil {
-			return 0, withCtxErr(ctx, err)
+			return withCtxErr(ctx, err)
 		}
 	}
 	var start time.Time
 	if db.observer != nil {
 		start = time.Now()
 	}
-	var n int64
-	err = db.scanCountOf(ctx, t, query, args, &n)
+	err := db.scanCountOf(ctx, t, query, args, n)
 	if err != nil {
 		err = fmt.Errorf("sqlgen: counting table %q: %w", t.name, err)
 		db.connFailed(ctx, err)
@@ -454,7 +476,7 @@ func (db *DB) Count(ctx context.Context, model any, filter Filter) (int64, error
 	if db.observer != nil {
 		db.observe(ctx, t, "count", query, len(args), start, 1, err)
 	}
-	return n, err
+	return err
 }
 
 // scanCountOf reads the single integer a COUNT(*) statement about table t

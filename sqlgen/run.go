@@ -26,6 +26,11 @@ import (
 //   - otherwise on the pool, with concrete database/sql calls, so that the
 //     arguments stay on the caller's stack.
 //
+// A DB with read replicas ([WithReplicas]) first picks the server: a read
+// goes to a replica when [DB.readsReplica] says so, and everything else to
+// the primary. On the server picked, the rules above apply (a replica has
+// its own pool and statement cache, and its statements are killed on it).
+//
 // Whatever the path, an error returned while the caller's context is done
 // wraps the context's error ([withCtxErr]).
 
@@ -67,11 +72,35 @@ func (db *DB) txOf(ctx context.Context) *txState {
 	return st
 }
 
+// readsReplica is the rule that sends a read to a replica: the DB has
+// replicas, and ctx carries no transaction for the primary and does not
+// ask for the primary ([OnPrimary]; a read with ForUpdate asks for it).
+// The replica is picked, and the read retried elsewhere if it fails there,
+// by [replicaSet.read]: a read can run again only until it has handed a
+// row to its caller, so readers that hand rows out as they come (a future
+// Iter) must either collect them first, as runSelect does on a replica, or
+// give up retrying once a row went out.
+func (db *DB) readsReplica(ctx context.Context) bool {
+	return db.replicas != nil && db.txOf(ctx) == nil && !onPrimary(ctx)
+}
+
 // runExec runs a statement that returns no rows where ctx says (see the
 // top of this file). table names the statement's table for the observer's
-// report of a KILL.
+// report of a KILL. Under [WithReadYourWrites], a DB with replicas records
+// the write's position.
 func (db *DB) runExec(ctx context.Context, table, query string, args []any) (sql.Result, error) {
 	st := db.txOf(ctx)
+	if db.replicas != nil {
+		if w := writesOf(ctx); w != nil {
+			return db.execRecorded(ctx, w, st, table, query, args)
+		}
+	}
+	return db.runExecHere(ctx, st, table, query, args)
+}
+
+// runExecHere is runExec on the DB's server, st being the context's
+// transaction.
+func (db *DB) runExecHere(ctx context.Context, st *txState, table, query string, args []any) (sql.Result, error) {
 	if db.serverCancel && ctx.Done() != nil {
 		if st != nil {
 			if st.id > 0 {
@@ -153,6 +182,14 @@ func retryUnpinned(ctx context.Context, err error) bool {
 // caller chose, stopping it on the server if ctx ends when sqlgen knows
 // ex's connection.
 func (db *DB) execOnConn(ctx context.Context, ex execQuerier, table, query string, args []any) (sql.Result, error) {
+	if db.replicas != nil {
+		db.wroteUnseen(ctx)
+	}
+	return db.execOnConnHere(ctx, ex, table, query, args)
+}
+
+// execOnConnHere is execOnConn without recording the write's position.
+func (db *DB) execOnConnHere(ctx context.Context, ex execQuerier, table, query string, args []any) (sql.Result, error) {
 	if db.serverCancel && ctx.Done() != nil {
 		switch q := ex.(type) {
 		case *sql.Conn:

@@ -236,7 +236,13 @@ func (db *DB) Close() error {
 	if db.stmts == nil {
 		return nil
 	}
-	return db.stmts.close()
+	err := db.stmts.close()
+	if db.replicas != nil {
+		for _, r := range db.replicas.reps {
+			err = errors.Join(err, r.stmts.close())
+		}
+	}
+	return err
 }
 
 // queryRows runs a statement that returns rows where ctx says: in the

@@ -53,6 +53,9 @@ type txState struct {
 	// for the transaction and returns it when the transaction ends.
 	conn *sql.Conn
 	own  bool
+	// transact is set for the transaction of Transact, whose commit
+	// records the position of its writes (see WithReadYourWrites).
+	transact bool
 	// id is conn's server id, for server-side cancellation; 0 when it
 	// is off or unknown.
 	id int64
@@ -196,6 +199,7 @@ func (db *DB) Transact(ctx context.Context, fn func(ctx context.Context) error) 
 	if err != nil {
 		return err
 	}
+	st.transact = true
 	committed := false
 	defer func() {
 		if !committed {
@@ -215,6 +219,9 @@ func (db *DB) Transact(ctx context.Context, fn func(ctx context.Context) error) 
 		return fmt.Errorf("sqlgen: commit: %w", err)
 	}
 	committed = true
+	if db.replicas != nil {
+		db.committed(ctx)
+	}
 	return nil
 }
 

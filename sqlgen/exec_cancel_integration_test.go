@@ -103,8 +103,34 @@ func TestExecServerCancel(t *testing.T) {
 			// deadline, or a cancel), checks its error and how soon it
 			// came, and then that the server's statement is gone within a
 			// second (or, with stays, still there after one).
-			call := func(t *testing.T, cancel bool, stays bool, f func(ctx context.Context) error) {
+			call := func(t *testing.T, cancel bool, stays bool, f func(ctx context.Context) error) (reached bool) {
 				t.Helper()
+				// Whether the statement reached the server before the
+				// context ended: on a loaded machine the deadline can pass
+				// while the call still waits for a connection, and then
+				// there is nothing on the server to stop.
+				var seen atomic.Bool
+				pollDone := make(chan struct{})
+				pollStop := make(chan struct{})
+				go func() {
+					defer close(pollDone)
+					for {
+						if ths, err := sqlgentest.Threads(bg, admin, dbName); err == nil {
+							for _, th := range ths {
+								if th.Command != "Sleep" && !strings.HasPrefix(strings.ToUpper(th.Info), "KILL") {
+									seen.Store(true)
+								}
+							}
+						}
+						select {
+						case <-pollStop:
+							return
+						case <-time.After(5 * time.Millisecond):
+						}
+					}
+				}()
+				defer func() { reached = seen.Load() }()
+				defer func() { close(pollStop); <-pollDone }()
 				ctx, stop := context.WithTimeout(bg, timeout)
 				want := context.DeadlineExceeded
 				if cancel {
@@ -134,6 +160,7 @@ func TestExecServerCancel(t *testing.T) {
 				default:
 					t.Logf("%v; the statement left the server %v after the call returned", err, d.Round(time.Millisecond))
 				}
+				return // reached is set by the deferred function above
 			}
 			// holdRow locks row id in a transaction (with a row that
 			// does not exist yet, inserts it uncommitted) and returns the
@@ -163,10 +190,19 @@ func TestExecServerCancel(t *testing.T) {
 
 			t.Run("slow Query, deadline", func(t *testing.T) {
 				before := len(log.Op("kill"))
-				call(t, false, false, func(ctx context.Context) error {
-					_, err := sqlgen.Select[exItem](ctx, db, sqlgen.Filter{"id": 1}, slow)
-					return err
-				})
+				// Up to three tries for the statement to reach the server
+				// before its deadline (see call); only then is a KILL due.
+				reached := false
+				for try := 0; try < 3 && !reached; try++ {
+					before = len(log.Op("kill"))
+					reached = call(t, false, false, func(ctx context.Context) error {
+						_, err := sqlgen.Select[exItem](ctx, db, sqlgen.Filter{"id": 1}, slow)
+						return err
+					})
+				}
+				if !reached {
+					t.Fatal("in three tries the statement never reached the server before its 200 ms deadline")
+				}
 				deadline := time.Now().Add(time.Second)
 				for len(log.Op("kill")) == before && time.Now().Before(deadline) {
 					time.Sleep(10 * time.Millisecond)

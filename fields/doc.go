@@ -66,8 +66,9 @@
 //     codec does not escape <, > and & (a column is not HTML). A
 //     json.RawMessage is the document itself: stored and read byte for
 //     byte, once checked to be one JSON value in valid UTF-8 (its raw
-//     bytes: a \ufffd escape is fine). A written document with a key twice
-//     in one object is refused (MySQL keeps the last, MariaDB both).
+//     bytes: a \ufffd escape is fine). A document with a key twice in one
+//     object is written as given (MySQL keeps the last, MariaDB both) and
+//     refused as a filter value (ValueOf).
 //   - binary: encoding.BinaryMarshaler/BinaryUnmarshaler, or the
 //     Marshal() ([]byte, error) / Unmarshal([]byte) error pair of
 //     protobuf-generated types (which get their own copy of the bytes); a

@@ -296,6 +296,23 @@ func asInterface(v reflect.Value, iface reflect.Type) any {
 // string column, ...). An integer that does not fit the field's type is an
 // error wrapping [ErrConvert]. nil stays nil.
 func (d *Descriptor) ValueOf(x any) (driver.Value, error) {
+	v, err := d.valueOf(x)
+	if err == nil && d.IsJSON() {
+		// A document compared with a column (a filter, the Tester) must
+		// mean one thing: with a key twice in one object, MySQL keeps the
+		// last value and MariaDB keeps both, so the servers would answer
+		// differently. Written documents are stored as given (see
+		// checkRawJSON).
+		if doc, ok := v.(string); ok {
+			if k, dup := jsontext.DuplicateKey([]byte(doc)); dup {
+				return nil, d.errorf("value", "JSON filter value: %w: %w", duplicateKeyError(k), ErrConvert)
+			}
+		}
+	}
+	return v, err
+}
+
+func (d *Descriptor) valueOf(x any) (driver.Value, error) {
 	if v, ok := d.valueOfFast(x); ok {
 		return v, nil
 	}
@@ -467,21 +484,17 @@ var rawMessageType = reflect.TypeFor[json.RawMessage]()
 
 // checkRawJSON refuses what no server stores in a JSON column: text that
 // is not one JSON value, or bytes that are not UTF-8 (the raw bytes: an
-// escape such as \ufffd is valid whatever it stands for). Written
-// documents (write) are also refused when an object has a key twice,
-// which the servers store differently (see checkEncodedJSON); a document
-// read from the server is taken as it is.
-func checkRawJSON(b []byte, write bool) error {
+// escape such as \ufffd is valid whatever it stands for). A document
+// with a key twice in one object is stored as given, as the server
+// stores it from any client (MariaDB keeps both values, MySQL the last),
+// so that whatever was read can be written back; as a filter value it is
+// refused (see ValueOf).
+func checkRawJSON(b []byte, _ bool) error {
 	if !utf8.Valid(b) {
 		return errors.New("the document is not valid UTF-8")
 	}
 	if !json.Valid(b) {
 		return errors.New("the document is not valid JSON")
-	}
-	if write {
-		if k, dup := jsontext.DuplicateKey(b); dup {
-			return duplicateKeyError(k)
-		}
 	}
 	return nil
 }
@@ -492,13 +505,10 @@ func duplicateKeyError(k string) error {
 
 // checkEncodedJSON checks a document encoded from a type whose encoding
 // may hold copied text (json.Marshaler output, anything in an interface):
-// valid UTF-8, and no key twice in one object.
+// valid UTF-8.
 func checkEncodedJSON(b []byte) error {
 	if !utf8.Valid(b) {
 		return errors.New("a json.Marshaler (such as a json.RawMessage) wrote invalid UTF-8")
-	}
-	if k, dup := jsontext.DuplicateKey(b); dup {
-		return duplicateKeyError(k)
 	}
 	return nil
 }

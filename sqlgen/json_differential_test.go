@@ -139,15 +139,26 @@ func TestJSONTesterDifferential(t *testing.T) {
 		t.Fatal("no filter was built from a stored tree")
 	}
 
-	// Duplicate keys: refused everywhere, decoded keys compared.
-	for _, doc := range []string{`{"a":1,"a":2}`, `{"a":1,"\u0061":1}`, `[{"k":[]},{"x":{"k":1,"k":1}}]`} {
-		_, err := db.InsertRow(ctx, &jrow{ID: 1000, Doc: json.RawMessage(doc)})
-		if !errors.Is(err, sqlgen.ErrConvert) || !strings.Contains(err.Error(), "twice") {
-			t.Errorf("InsertRow of %s: %v, want ErrConvert naming the duplicate key", doc, err)
+	// Duplicate keys (decoded keys compared): a written document is
+	// stored as given, as the server stores it from any client, and reads
+	// back byte for byte, so what was read can be written back; as a
+	// filter value or in a Tester it is refused, since MySQL (keeps the
+	// last) and MariaDB (keeps both) would compare differently.
+	for i, doc := range []string{`{"a":1,"a":2}`, `{"a":1,"\u0061":1}`, `[{"k":[]},{"x":{"k":1,"k":1}}]`} {
+		id := int64(1000 + i)
+		if _, err := db.InsertRow(ctx, &jrow{ID: id, Doc: json.RawMessage(doc), Val: map[string]any{"nested": json.RawMessage(doc)}}); err != nil {
+			t.Errorf("InsertRow of %s: %v", doc, err)
+			continue
 		}
-		_, err = db.InsertRow(ctx, &jrow{ID: 1000, Doc: json.RawMessage(`{}`), Val: map[string]any{"nested": json.RawMessage(doc)}})
-		if !errors.Is(err, sqlgen.ErrConvert) {
-			t.Errorf("InsertRow of %s inside an any: %v, want ErrConvert", doc, err)
+		back, err := sqlgen.Get[jrow](ctx, db, sqlgen.Filter{"id": id}, nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if string(back.Doc) != doc {
+			t.Errorf("document %s read back as %s", doc, back.Doc)
+		}
+		if err := db.UpdateRow(ctx, back); err != nil {
+			t.Errorf("writing back the row read with %s: %v", doc, err)
 		}
 		var rows []*jrow
 		if err := db.Query(ctx, &rows, sqlgen.Filter{"doc": json.RawMessage(doc)}, nil); !errors.Is(err, sqlgen.ErrConvert) {

@@ -66,9 +66,8 @@ type Tester interface {
 //     not in MariaDB or the Tester), and it holds numbers as int64,
 //     uint64 or double, so two numbers that differ beyond a double's
 //     precision (1.5 and 1.50000000000000000001) are equal there. A
-//     document with a key twice in one object is refused when written or
-//     filtered by (the servers store it differently), so the Tester never
-//     sees one; a row holding one tests false. On MariaDB before 10.7 the
+//     document with a key twice in one object is refused as a filter value
+//     (the servers compare it differently); a row holding one tests false. On MariaDB before 10.7 the
 //     query's condition (JSON_CONTAINS both ways) is looser on arrays: it
 //     also matches the same elements in another order or repeated, such
 //     as [1,2] for [2,1], which the Tester does not.

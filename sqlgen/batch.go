@@ -126,6 +126,9 @@ func (db *DB) writeRows(ctx context.Context, rows any, chunkSize int, upsert boo
 			zeroIDs++
 		}
 	}
+	if err = db.checkShardSpan(t, method, structs); err != nil { // vitess.go
+		return err
+	}
 	cols, skip := t.columns, (*column)(nil)
 	if t.autoInc != nil && zeroIDs > 0 {
 		if zeroIDs != n {
@@ -154,6 +157,9 @@ func (db *DB) writeRows(ctx context.Context, rows any, chunkSize int, upsert boo
 	}
 	if chunkSize*width > MaxPlaceholders {
 		chunkSize = MaxPlaceholders / width
+	}
+	if skip != nil && db.vitessOneRowPerStatement() { // vitess.go
+		chunkSize = 1
 	}
 
 	// ex, when set, runs the statements instead of db.exec's choice (the

@@ -42,6 +42,10 @@ var (
 	// written, except a failed COMMIT, whose outcome the server may not
 	// have reported.
 	ErrRowsWritten = errors.New("sqlgen: the rows were written")
+	// ErrCrossShard means a batch write on a DB made with [OnVitess]
+	// holds rows of several shards, where it would not be atomic: it is
+	// refused before anything is sent.
+	ErrCrossShard = errors.New("sqlgen: batch spans shards")
 )
 
 // Errors of the fields package, re-exported so that callers of sqlgen can

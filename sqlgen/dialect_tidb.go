@@ -107,9 +107,13 @@ type tidbPlan struct {
 }
 
 // tidbOperator returns the operator name of a TiDB plan row's id, such as
-// "TableFullScan" for "  └─TableFullScan_5".
+// "TableFullScan" for "  └─TableFullScan_5", "IndexRangeScan" for
+// "├─IndexRangeScan_8(Build)".
 func tidbOperator(id string) string {
 	id = strings.TrimLeft(id, " │├└─\t")
+	if i := strings.IndexByte(id, '('); i > 0 { // "IndexRangeScan_8(Build)"
+		id = id[:i]
+	}
 	if i := strings.LastIndexByte(id, '_'); i > 0 && isDigits(id[i+1:]) {
 		id = id[:i]
 	}

@@ -57,3 +57,33 @@ func TestTiDBPlan(t *testing.T) {
 		t.Errorf("tidbOperator: %q", got)
 	}
 }
+
+// TestGuardedUpsertAssignsNoLimitedColumn: the guarded upsert never
+// assigns a limited column (Vitess refuses any assignment to a shard key,
+// VT12001), also when every key column is limited.
+func TestGuardedUpsertAssignsNoLimitedColumn(t *testing.T) {
+	type onlyOrg struct {
+		OrgID int64 `sql:"org_id,primary"`
+		Name  string
+		Note  string
+	}
+	type keyOnly struct {
+		OrgID int64 `sql:"org_id,primary"`
+	}
+	for _, tc := range []struct {
+		value any
+		want  string
+	}{
+		{onlyOrg{}, " ON DUPLICATE KEY UPDATE `name`=IF(`org_id`<=>VALUES(`org_id`),VALUES(`name`),IF(LAST_INSERT_ID(18446744073709551615),`name`,`name`)),`note`=IF(`org_id`<=>VALUES(`org_id`),VALUES(`note`),`note`)"},
+		{keyOnly{}, " ON DUPLICATE KEY UPDATE `org_id`=IF(`org_id`<=>VALUES(`org_id`),`org_id`,IF(LAST_INSERT_ID(18446744073709551615),`org_id`,`org_id`))"},
+	} {
+		tb, err := newTable("t", UniqueId, tc.value, nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		g := tb.guarded([]*column{tb.byName["org_id"]})
+		if g.upsertSuffix != tc.want {
+			t.Errorf("%T: guarded upsert suffix\n got %s\nwant %s", tc.value, g.upsertSuffix, tc.want)
+		}
+	}
+}

@@ -32,7 +32,8 @@ var (
 	// such as an upsert on an AutoIncrement table.
 	ErrUnsupported = errors.New("sqlgen: unsupported operation")
 	// ErrTooLarge means a value is larger than the server's
-	// max_allowed_packet: it is refused before it is sent.
+	// max_allowed_packet (on TiDB: a value, or a row's values together,
+	// reach its txn-entry-size-limit): it is refused before it is sent.
 	ErrTooLarge = errors.New("sqlgen: value larger than max_allowed_packet")
 	// ErrRowsWritten is wrapped by the error of a write that failed after
 	// its rows were written (committed, or written in the caller's

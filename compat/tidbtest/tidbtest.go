@@ -5,15 +5,18 @@ package tidbtest
 import (
 	"fmt"
 	"net"
+	"os"
 	"strconv"
 	"sync"
 	"testing"
 	"time"
 
+	"github.com/pingcap/log"
 	"github.com/pingcap/tidb/pkg/config"
 	"github.com/pingcap/tidb/pkg/server"
 	"github.com/pingcap/tidb/pkg/session"
 	"github.com/pingcap/tidb/pkg/store/mockstore"
+	"go.uber.org/zap/zapcore"
 )
 
 // mu serializes starts and stops: TiDB keeps process-wide state (the
@@ -24,10 +27,14 @@ var mu sync.Mutex
 // embedded storage), listening on a free port of 127.0.0.1, and returns
 // a DSN for it ending in "/", like SQLGEN_TEST_DSN
 // ("root@tcp(127.0.0.1:PORT)/"). The server is stopped at tb's Cleanup.
+// TiDB logs only errors, unless TIDBTEST_LOG is set.
 func Start(tb testing.TB) string {
 	tb.Helper()
 	mu.Lock()
 	defer mu.Unlock()
+	if os.Getenv("TIDBTEST_LOG") == "" {
+		log.SetLevel(zapcore.ErrorLevel)
+	}
 
 	store, err := mockstore.NewMockStore(mockstore.WithStoreType(mockstore.EmbedUnistore))
 	if err != nil {

@@ -121,6 +121,7 @@
 // field), or the driver's error, so errors.Is and errors.As reach all of
 // them. No matching row in [DB.QueryRow] satisfies
 // errors.Is(err, sql.ErrNoRows). A value too large for the server's
-// max_allowed_packet is refused before it is sent ([ErrTooLarge]), so the
-// server never drops a pooled connection over it.
+// max_allowed_packet (on TiDB, for a value or a row, its entry size limit)
+// is refused before it is sent ([ErrTooLarge]), so the server never drops
+// a pooled connection over it. See [OnVitess] for Vitess.
 package sqlgen

@@ -78,10 +78,19 @@ type account struct {
 	Score int32
 }
 
+// doc's key does not hold org_id: under a limit, an upsert whose key is
+// taken by another org's row must leave it alone and fail.
+type doc struct {
+	ID    int64 `sql:",primary"`
+	OrgID int64
+	Body  string
+}
+
 func schema() *sqlgen.Schema {
 	s := sqlgen.NewSchema()
 	s.MustRegisterType("users", sqlgen.AutoIncrement, user{})
 	s.MustRegisterType("accounts", sqlgen.UniqueId, account{})
+	s.MustRegisterType("docs", sqlgen.UniqueId, doc{})
 	return s
 }
 
@@ -459,6 +468,27 @@ func testUpsertRows(t *testing.T) {
 			var name string
 			if err := conn.QueryRow("SELECT name FROM accounts WHERE org_id = 6 AND id = 1000").Scan(&name); err != nil || name != "other" {
 				t.Fatalf("other org's row: %q, %v", name, err)
+			}
+			// A key taken by another org's row: TiDB must report the
+			// guard's LAST_INSERT_ID(expr) as MySQL does.
+			sqlgentest.Exec(t, conn, "INSERT INTO docs (id, org_id, body) VALUES (1, 6, 'theirs')")
+			if _, err := limited.UpsertRow(ctx, &doc{ID: 1, OrgID: 5, Body: "mine"}); !errors.Is(err, sqlgen.ErrLimit) {
+				t.Errorf("UpsertRow onto another org's key: %v, want ErrLimit", err)
+			}
+			batch := []*doc{{ID: 2, OrgID: 5, Body: "new"}, {ID: 1, OrgID: 5, Body: "mine"}}
+			if err := limited.UpsertRows(ctx, batch, 0); !errors.Is(err, sqlgen.ErrLimit) {
+				t.Errorf("UpsertRows onto another org's key: %v, want ErrLimit", err)
+			}
+			var body string
+			var n int
+			if err := conn.QueryRow("SELECT body FROM docs WHERE id = 1").Scan(&body); err != nil || body != "theirs" {
+				t.Errorf("other org's doc: %q, %v", body, err)
+			}
+			if err := conn.QueryRow("SELECT COUNT(*) FROM docs").Scan(&n); err != nil || n != 1 {
+				t.Errorf("%d docs after the refused batch (%v), want 1", n, err)
+			}
+			if err := limited.UpsertRows(ctx, batch[:1], 0); err != nil {
+				t.Errorf("UpsertRows of a free key: %v", err)
 			}
 		})
 	}

@@ -74,8 +74,8 @@ func TestGuardedUpsertAssignsNoLimitedColumn(t *testing.T) {
 		value any
 		want  string
 	}{
-		{onlyOrg{}, " ON DUPLICATE KEY UPDATE `name`=IF(`org_id`<=>VALUES(`org_id`),VALUES(`name`),IF(LAST_INSERT_ID(18446744073709551615),`name`,`name`)),`note`=IF(`org_id`<=>VALUES(`org_id`),VALUES(`note`),`note`)"},
-		{keyOnly{}, " ON DUPLICATE KEY UPDATE `org_id`=IF(`org_id`<=>VALUES(`org_id`),`org_id`,IF(LAST_INSERT_ID(18446744073709551615),`org_id`,`org_id`))"},
+		{onlyOrg{}, " ON DUPLICATE KEY UPDATE `name`=IF(`org_id`<=>VALUES(`org_id`),VALUES(`name`),IF(LAST_INSERT_ID(18446744073709551615+0*LENGTH(`name`)),`name`,`name`)),`note`=IF(`org_id`<=>VALUES(`org_id`),VALUES(`note`),`note`)"},
+		{keyOnly{}, " ON DUPLICATE KEY UPDATE `org_id`=IF(`org_id`<=>VALUES(`org_id`),`org_id`,IF(LAST_INSERT_ID(18446744073709551615+0*LENGTH(`org_id`)),`org_id`,`org_id`))"},
 	} {
 		tb, err := newTable("t", UniqueId, tc.value, nil)
 		if err != nil {

@@ -1071,13 +1071,13 @@ func TestSQLGuardedWrites(t *testing.T) {
 	ctx := context.Background()
 	const (
 		memberUpsert = "INSERT INTO `sq_members` (`org_id`,`user_id`,`key`,`order`,`right`) VALUES (?,?,?,?,?) ON DUPLICATE KEY UPDATE " +
-			"`user_id`=IF(`org_id`<=>VALUES(`org_id`),`user_id`,IF(LAST_INSERT_ID(18446744073709551615),`user_id`,`user_id`))," +
+			"`user_id`=IF(`org_id`<=>VALUES(`org_id`),`user_id`,IF(LAST_INSERT_ID(18446744073709551615+0*LENGTH(`user_id`)),`user_id`,`user_id`))," +
 			"`key`=IF(`org_id`<=>VALUES(`org_id`),VALUES(`key`),`key`)," +
 			"`order`=IF(`org_id`<=>VALUES(`org_id`),VALUES(`order`),`order`)," +
 			"`right`=IF(`org_id`<=>VALUES(`org_id`),VALUES(`right`),`right`)"
 		docInsert = "INSERT INTO `sq_tenant_docs` (`id`,`org_id`,`region`,`body`) VALUES (?,?,?,?)"
 		docGuard  = "`org_id`<=>VALUES(`org_id`) AND `region`<=>VALUES(`region`)"
-		docSuffix = " ON DUPLICATE KEY UPDATE `id`=IF(" + docGuard + ",`id`,IF(LAST_INSERT_ID(18446744073709551615),`id`,`id`))," +
+		docSuffix = " ON DUPLICATE KEY UPDATE `id`=IF(" + docGuard + ",`id`,IF(LAST_INSERT_ID(18446744073709551615+0*LENGTH(`id`)),`id`,`id`))," +
 			"`body`=IF(" + docGuard + ",VALUES(`body`),`body`)"
 	)
 	t.Run("one limited column", func(t *testing.T) {

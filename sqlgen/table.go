@@ -333,7 +333,7 @@ func (t *table) buildGuarded(cols []*column) *guardedSQL {
 	}
 	var update []string
 	if k != "" {
-		update = append(update, k+"=IF("+cond+","+k+",IF(LAST_INSERT_ID("+guardSentinelText+"),"+k+","+k+"))")
+		update = append(update, k+"=IF("+cond+","+k+","+guardReport(k)+")")
 	}
 	for _, c := range t.others {
 		if slices.Contains(cols, c) {
@@ -341,7 +341,7 @@ func (t *table) buildGuarded(cols []*column) *guardedSQL {
 		}
 		if k == "" {
 			k = c.quoted
-			update = append(update, k+"=IF("+cond+",VALUES("+k+"),IF(LAST_INSERT_ID("+guardSentinelText+"),"+k+","+k+"))")
+			update = append(update, k+"=IF("+cond+",VALUES("+k+"),"+guardReport(k)+")")
 			continue
 		}
 		update = append(update, c.quoted+"=IF("+cond+",VALUES("+c.quoted+"),"+c.quoted+")")
@@ -349,11 +349,20 @@ func (t *table) buildGuarded(cols []*column) *guardedSQL {
 	if k == "" {
 		// Only limited columns: nothing to update, only the report.
 		k = t.primary[0].quoted
-		update = append(update, k+"=IF("+cond+","+k+",IF(LAST_INSERT_ID("+guardSentinelText+"),"+k+","+k+"))")
+		update = append(update, k+"=IF("+cond+","+k+","+guardReport(k)+")")
 	}
 	g.upsertSuffix = " ON DUPLICATE KEY UPDATE " + strings.Join(update, ",")
 	g.upsertSQL = t.insertSQL + g.upsertSuffix
 	return g
+}
+
+// guardReport is the expression that marks, in the OK packet, a row that
+// collided with a row outside the limit, and leaves key column k as it
+// is. The sentinel is added to 0*LENGTH(k) so that it depends on the row:
+// TiDB folds LAST_INSERT_ID of a constant when it plans the statement,
+// which marked every upsert, colliding or not.
+func guardReport(k string) string {
+	return "IF(LAST_INSERT_ID(" + guardSentinelText + "+0*LENGTH(" + k + "))," + k + "," + k + ")"
 }
 
 func (t *table) getScanners() *scanSet { return t.scanners.Get().(*scanSet) }

@@ -44,7 +44,8 @@ const DefaultChunkSize = 500
 // written back (computed from the first id of each statement and the
 // server's auto_increment_increment, as InnoDB assigns consecutive ids to
 // the rows of one multi-row INSERT; a uint64 field holds ids past
-// MaxInt64). A batch that mixes zero and non-zero keys is refused; insert
+// MaxInt64; on TiDB too, which allocates one statement's ids as one
+// block; on a DB made with [OnVitess], one row per statement). A batch that mixes zero and non-zero keys is refused; insert
 // those in two calls. An id that does not fit the key field fails the
 // batch: in a transaction of its own it is found before the commit and
 // nothing is written; where the rows are already written (one statement
@@ -131,6 +132,9 @@ func (db *DB) writeRows(ctx context.Context, rows any, chunkSize int, upsert boo
 			zeroIDs++
 		}
 	}
+	if err = db.checkShardSpan(t, method, structs); err != nil { // vitess.go
+		return err
+	}
 	cols, skip := t.columns, (*column)(nil)
 	if t.autoInc != nil && zeroIDs > 0 {
 		if zeroIDs != n {
@@ -159,6 +163,9 @@ func (db *DB) writeRows(ctx context.Context, rows any, chunkSize int, upsert boo
 	}
 	if chunkSize*width > MaxPlaceholders {
 		chunkSize = MaxPlaceholders / width
+	}
+	if skip != nil && db.vitessOneRowPerStatement() { // vitess.go
+		chunkSize = 1
 	}
 
 	// ex, when set, runs the statements instead of db.exec's choice (the
@@ -233,7 +240,9 @@ func (db *DB) writeRows(ctx context.Context, rows any, chunkSize int, upsert boo
 	}
 
 	var step int64 = 1
-	if skip != nil && n > 1 {
+	// Not read for one-row statements (on Vitess, where vtgate would send
+	// it to some shard, inside the batch's transaction too).
+	if skip != nil && n > 1 && chunkSize > 1 {
 		const q = "SELECT @@SESSION.auto_increment_increment"
 		start := time.Now()
 		err = db.lookup(ctx, ex, q, &step)

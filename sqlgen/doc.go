@@ -143,7 +143,8 @@
 // field), or the driver's error, so errors.Is and errors.As reach all of
 // them. No matching row in [DB.QueryRow] satisfies
 // errors.Is(err, sql.ErrNoRows). A statement too large for the server's
-// max_allowed_packet (its text and values, as the driver sends them) is
-// refused before it is sent ([ErrTooLarge]), so the server never drops a
-// pooled connection over it.
+// max_allowed_packet (its text and values, as the driver sends them; on
+// TiDB also a value or row past its entry size limit) is refused before it
+// is sent ([ErrTooLarge]), so the server never drops a pooled connection
+// over it. See [OnVitess] for Vitess.
 package sqlgen

@@ -32,8 +32,9 @@ var (
 	// such as an upsert on an AutoIncrement table.
 	ErrUnsupported = errors.New("sqlgen: unsupported operation")
 	// ErrTooLarge means a statement (with its values, as the driver
-	// sends it) would not fit the server's max_allowed_packet: it is
-	// refused before it is sent.
+	// sends it) would not fit the server's max_allowed_packet, or on TiDB
+	// a value or a row's values together would reach its
+	// txn-entry-size-limit: it is refused before it is sent.
 	ErrTooLarge = errors.New("sqlgen: larger than the server's max_allowed_packet")
 	// ErrRowsWritten is wrapped by the error of a write that failed after
 	// its rows were written (committed, or written in the caller's
@@ -43,6 +44,10 @@ var (
 	// written, except a failed COMMIT, whose outcome the server may not
 	// have reported.
 	ErrRowsWritten = errors.New("sqlgen: the rows were written")
+	// ErrCrossShard means a batch write on a DB made with [OnVitess]
+	// holds rows of several shards, where it would not be atomic: it is
+	// refused before anything is sent.
+	ErrCrossShard = errors.New("sqlgen: batch spans shards")
 )
 
 // Errors of the fields package, re-exported so that callers of sqlgen can

@@ -50,10 +50,20 @@ func (db *DB) checkIndex(ctx context.Context, t *table, query string, args []any
 		}
 		return ""
 	}
+	// TiDB's EXPLAIN has no type column: its plan names operators
+	// (TableFullScan, IndexRangeScan, Point_Get) in the id column.
+	var tidb *tidbPlan
+	if !hasColumn(names, "type") && hasColumn(names, "id") && hasColumn(names, "access object") {
+		tidb = &tidbPlan{}
+	}
 	var problem string
 	for rows.Next() {
 		if err := rows.Scan(ptrs...); err != nil {
 			return fmt.Errorf("sqlgen: EXPLAIN on table %q: %w", t.name, err)
+		}
+		if tidb != nil {
+			tidb.row(col("id"), col("access object"))
+			continue
 		}
 		if p := fullScan(col("type"), col("key"), col("Extra")); p != "" && problem == "" {
 			problem = p
@@ -61,6 +71,12 @@ func (db *DB) checkIndex(ctx context.Context, t *table, query string, args []any
 	}
 	if err := rows.Err(); err != nil {
 		return fmt.Errorf("sqlgen: EXPLAIN on table %q: %w", t.name, err)
+	}
+	if tidb != nil {
+		problem = tidb.result()
+	} else if !hasColumn(names, "type") {
+		// A plan this guard cannot read must not pass as an indexed one.
+		return fmt.Errorf("sqlgen: EXPLAIN on table %q: its columns %v are neither MySQL's, MariaDB's nor TiDB's; the full-scan guard cannot read the plan: %w", t.name, names, ErrUnsupported)
 	}
 	if problem != "" {
 		return fmt.Errorf("sqlgen: read of table %q would %s (set AllowNoIndex or use FullScanQuery if that is intended): %s: %w", t.name, problem, query, ErrNoIndex)
@@ -96,4 +112,14 @@ func fullScan(typ, key, extra string) string {
 		return "use no index (EXPLAIN type " + typ + ")"
 	}
 	return ""
+}
+
+// hasColumn reports whether names holds name, in any case.
+func hasColumn(names []string, name string) bool {
+	for _, n := range names {
+		if strings.EqualFold(n, name) {
+			return true
+		}
+	}
+	return false
 }

@@ -470,12 +470,14 @@ func (db *DB) checkRowSlow(ctx context.Context, q execQuerier, t *table, text in
 	prepared := q == nil && db.stmts != nil
 	s := newSizer(limit, !prepared)
 	s.query = int64(text)
+	names := make([]*column, 0, len(args))
 	i := 0
 	for _, c := range cols {
 		if c == skip || i >= len(args) {
 			continue
 		}
 		s.add(args[i], c)
+		names = append(names, c)
 		i++
 	}
 	for j := 0; i < len(args); i, j = i+1, j+1 {
@@ -484,6 +486,7 @@ func (db *DB) checkRowSlow(ctx context.Context, q execQuerier, t *table, text in
 			c = t.primary[j]
 		}
 		s.add(args[i], c)
+		names = append(names, c)
 	}
 	ok, size, err := db.fits(ctx, on, prepared, s)
 	if err != nil {
@@ -492,7 +495,8 @@ func (db *DB) checkRowSlow(ctx context.Context, q execQuerier, t *table, text in
 	if !ok {
 		return s.tooLarge(t, fmt.Sprintf("writing to table %q", t.name), size)
 	}
-	return nil
+	// On TiDB, a row also has its entry size limit (dialect_tidb.go).
+	return db.checkEntry(ctx, on, t, names, args)
 }
 
 // chunkSizer sizes the growing statement of a chunk of InsertRows or
@@ -553,6 +557,10 @@ func (c *chunkSizer) add(ctx context.Context, ex execQuerier, args []any, k int)
 		c.s.add(a, c.names[j%w])
 	}
 	c.s.query = int64(text)
+	// On TiDB, the row also has its entry size limit (dialect_tidb.go).
+	if err := c.db.checkEntry(ctx, c.db.on(ctx, ex), c.t, c.names, args[k:]); err != nil {
+		return false, err
+	}
 	ok, size, err := c.db.fits(ctx, c.db.on(ctx, ex), c.prepared, c.s)
 	if err != nil || ok {
 		return ok, err

@@ -932,6 +932,8 @@ func TestSQLMaxAllowedPacket(t *testing.T) {
 
 	mock.ExpectExec(ins).WithArgs("small", `"s"`).WillReturnResult(sqlmock.NewResult(0, 1))
 	mock.ExpectQuery("SELECT LEAST(@@SESSION.max_allowed_packet, @@GLOBAL.max_allowed_packet)").WillReturnRows(sqlmock.NewRows([]string{"@@max_allowed_packet"}).AddRow(int64(limit)))
+	// Once per DB too: is it TiDB, whose entry size limit also applies?
+	mock.ExpectQuery("SELECT VERSION()").WillReturnRows(sqlmock.NewRows([]string{"VERSION()"}).AddRow("8.0.36"))
 	mock.ExpectExec(ins).WithArgs("big", `"`+big+`"`).WillReturnResult(sqlmock.NewResult(0, 1))
 	mock.ExpectExec(ins).WithArgs("big2", `"`+big+`"`).WillReturnResult(sqlmock.NewResult(0, 1))
 
@@ -970,6 +972,8 @@ func TestSQLBatchSplitBySize(t *testing.T) {
 	rows := []*sqDoc{{ID: "a", Doc: doc}, {ID: "b", Doc: doc}, {ID: "c", Doc: "small"}, {ID: "d", Doc: doc}}
 	one := "INSERT INTO `sq_docs` (`id`,`doc`) VALUES (?,?)"
 	mock.ExpectQuery("SELECT LEAST(@@SESSION.max_allowed_packet, @@GLOBAL.max_allowed_packet)").WillReturnRows(sqlmock.NewRows([]string{"@@max_allowed_packet"}).AddRow(int64(limit)))
+	// Once per DB too: is it TiDB, whose entry size limit also applies?
+	mock.ExpectQuery("SELECT VERSION()").WillReturnRows(sqlmock.NewRows([]string{"VERSION()"}).AddRow("8.0.36"))
 	mock.ExpectBegin()
 	mock.ExpectExec(one+",(?,?),(?,?)").WithArgs("a", `"`+doc+`"`, "b", `"`+doc+`"`, "c", `"small"`).WillReturnResult(sqlmock.NewResult(0, 3))
 	mock.ExpectExec(one).WithArgs("d", `"`+doc+`"`).WillReturnResult(sqlmock.NewResult(0, 1))
@@ -1059,19 +1063,20 @@ func sqGuardNew(t *testing.T, filter sqlgen.Filter) (*sqlgen.DB, sqlmock.Sqlmock
 
 // The statements of writes under a limit: UPDATE and DELETE also match
 // the limited columns outside the key, and an upsert assigns no limited
-// column and every other one only on a row inside the limit, marking any
-// other row with LAST_INSERT_ID(2^64-1).
+// column (not even to itself, which Vitess refuses for a shard key) and
+// every other one only on a row inside the limit, marking any other row
+// with LAST_INSERT_ID(2^64-1).
 func TestSQLGuardedWrites(t *testing.T) {
 	ctx := context.Background()
 	const (
 		memberUpsert = "INSERT INTO `sq_members` (`org_id`,`user_id`,`key`,`order`,`right`) VALUES (?,?,?,?,?) ON DUPLICATE KEY UPDATE " +
-			"`org_id`=IF(`org_id`<=>VALUES(`org_id`),`org_id`,IF(LAST_INSERT_ID(18446744073709551615),`org_id`,`org_id`))," +
+			"`user_id`=IF(`org_id`<=>VALUES(`org_id`),`user_id`,IF(LAST_INSERT_ID(18446744073709551615+0*LENGTH(`user_id`)),`user_id`,`user_id`))," +
 			"`key`=IF(`org_id`<=>VALUES(`org_id`),VALUES(`key`),`key`)," +
 			"`order`=IF(`org_id`<=>VALUES(`org_id`),VALUES(`order`),`order`)," +
 			"`right`=IF(`org_id`<=>VALUES(`org_id`),VALUES(`right`),`right`)"
 		docInsert = "INSERT INTO `sq_tenant_docs` (`id`,`org_id`,`region`,`body`) VALUES (?,?,?,?)"
 		docGuard  = "`org_id`<=>VALUES(`org_id`) AND `region`<=>VALUES(`region`)"
-		docSuffix = " ON DUPLICATE KEY UPDATE `id`=IF(" + docGuard + ",`id`,IF(LAST_INSERT_ID(18446744073709551615),`id`,`id`))," +
+		docSuffix = " ON DUPLICATE KEY UPDATE `id`=IF(" + docGuard + ",`id`,IF(LAST_INSERT_ID(18446744073709551615+0*LENGTH(`id`)),`id`,`id`))," +
 			"`body`=IF(" + docGuard + ",VALUES(`body`),`body`)"
 	)
 	t.Run("one limited column", func(t *testing.T) {

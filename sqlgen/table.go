@@ -329,17 +329,49 @@ func (t *table) buildGuarded(cols []*column) *guardedSQL {
 	// column keeps its value either way. MySQL runs the assignments left
 	// to right, each seeing the values the earlier ones set; none sets a
 	// limited column, so every condition sees the stored row's values.
-	k := t.primary[0].quoted
-	update := []string{k + "=IF(" + cond + "," + k + ",IF(LAST_INSERT_ID(" + guardSentinelText + ")," + k + "," + k + "))"}
+	// The key column is one outside the limit: a limited column is often
+	// the shard key, which Vitess refuses to see assigned (VT12001), even
+	// to itself. With every key column limited, the report rides on the
+	// first other column's own assignment.
+	var k string
+	for _, c := range t.primary {
+		if !slices.Contains(cols, c) {
+			k = c.quoted
+			break
+		}
+	}
+	var update []string
+	if k != "" {
+		update = append(update, k+"=IF("+cond+","+k+","+guardReport(k)+")")
+	}
 	for _, c := range t.others {
 		if slices.Contains(cols, c) {
 			continue
 		}
+		if k == "" {
+			k = c.quoted
+			update = append(update, k+"=IF("+cond+",VALUES("+k+"),"+guardReport(k)+")")
+			continue
+		}
 		update = append(update, c.quoted+"=IF("+cond+",VALUES("+c.quoted+"),"+c.quoted+")")
+	}
+	if k == "" {
+		// Only limited columns: nothing to update, only the report.
+		k = t.primary[0].quoted
+		update = append(update, k+"=IF("+cond+","+k+","+guardReport(k)+")")
 	}
 	g.upsertSuffix = " ON DUPLICATE KEY UPDATE " + strings.Join(update, ",")
 	g.upsertSQL = t.insertSQL + g.upsertSuffix
 	return g
+}
+
+// guardReport is the expression that marks, in the OK packet, a row that
+// collided with a row outside the limit, and leaves key column k as it
+// is. The sentinel is added to 0*LENGTH(k) so that it depends on the row:
+// TiDB folds LAST_INSERT_ID of a constant when it plans the statement,
+// which marked every upsert, colliding or not.
+func guardReport(k string) string {
+	return "IF(LAST_INSERT_ID(" + guardSentinelText + "+0*LENGTH(" + k + "))," + k + "," + k + ")"
 }
 
 func (t *table) getScanners() *scanSet { return t.scanners.Get().(*scanSet) }

@@ -65,7 +65,7 @@ type valueLimits struct {
 // TiDB its entry size limit (tidb_txn_entry_size_limit, or when that is 0
 // or unknown the config's txn-entry-size-limit, 6 MiB by default), which
 // applies to a whole row and is usually the smaller. The packet checks
-// ([DB.checkValues]) call it once a write's values pass largeValue.
+// ([DB.checkValues]) call it once a row's values pass entryCheckFrom.
 func (db *DB) valueLimits(ctx context.Context, q execQuerier) (valueLimits, error) {
 	packet, err := db.maxPacket(ctx, q)
 	if err != nil {
@@ -164,6 +164,12 @@ func (p *tidbPlan) result() string {
 	}
 	return ""
 }
+
+// entryCheckFrom is the size of a row's string and byte values from which
+// a write asks whether the server has an entry size limit (TiDB's is 6 MiB
+// by default, and can be set lower; no supported server allows less than
+// 1 MiB for a row).
+const entryCheckFrom = 1 << 20
 
 // byteLen is the length of a string or []byte value, else 0.
 func byteLen(v any) int {

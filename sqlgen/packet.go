@@ -456,9 +456,32 @@ func (db *DB) checkValues(ctx context.Context, q execQuerier, t *table, cols []*
 	}
 	est, vals, ok := roughSize(text, args)
 	if ok && db.withinQuick(est) {
+		if vals >= entryCheckFrom {
+			// On TiDB a row also has its entry size limit (dialect_tidb.go).
+			return vals, db.checkEntry(ctx, db.on(ctx, q), t, rowColumns(t, cols, skip, len(args)), args)
+		}
 		return vals, nil
 	}
 	return vals, db.checkRowSlow(ctx, q, t, text, cols, skip, args)
+}
+
+// rowColumns names the column of each of n write arguments: cols less
+// skip, then the primary key's (the WHERE of an update or delete).
+func rowColumns(t *table, cols []*column, skip *column, n int) []*column {
+	names := make([]*column, 0, n)
+	for _, c := range cols {
+		if c != skip && len(names) < n {
+			names = append(names, c)
+		}
+	}
+	for j := 0; len(names) < n; j++ {
+		var c *column
+		if j < len(t.primary) {
+			c = t.primary[j]
+		}
+		names = append(names, c)
+	}
+	return names
 }
 
 func (db *DB) checkRowSlow(ctx context.Context, q execQuerier, t *table, text int, cols []*column, skip *column, args []any) error {
@@ -537,10 +560,16 @@ func (c *chunkSizer) add(ctx context.Context, ex execQuerier, args []any, k int)
 	w := len(c.names)
 	text := c.base + len(args)/w*c.perRow
 	if c.s == nil {
-		r, _, ok := roughArgs(args[k:])
+		r, vals, ok := roughArgs(args[k:])
 		c.rough += r
 		c.roughOK = c.roughOK && ok
 		if c.roughOK && c.db.withinQuick(int64(text)+64+c.rough) {
+			if vals >= entryCheckFrom {
+				// On TiDB a row also has its entry size limit.
+				if err := c.db.checkEntry(ctx, c.db.on(ctx, ex), c.t, c.names, args[k:]); err != nil {
+					return false, err
+				}
+			}
 			return true, nil
 		}
 		limit, err := c.db.maxPacket(ctx, c.db.on(ctx, ex))

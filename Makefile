@@ -21,9 +21,10 @@ FUZZTIME ?= 10000x
 # Today that is go 1.24.0 for the library (package weak, and
 # go-sql-driver/mysql v1.10 needs 1.24), live/ and benchmarks/, and go 1.25.0
 # for examples/ (graphql-go v1.11 and OpenTelemetry, via go-mysql-server,
-# need 1.25). Raise a module's line only when its code or a dependency needs
+# need 1.25); compat/ is at 1.24.0 and compat/vitess/ at the 1.26.8 that
+# vitess.io/vitess itself requires. Raise a module's line only when its code or a dependency needs
 # it; never raise the library's for a tool or an example.
-MODULES := . examples benchmarks live
+MODULES := . examples benchmarks live compat compat/vitess
 
 # staticcheck, pinned, built once per Go release into a repository-local
 # GOBIN (.tools/, ignored by git and by ./... patterns), so a fresh clone

@@ -89,8 +89,8 @@ type doc struct {
 func schema() *sqlgen.Schema {
 	s := sqlgen.NewSchema()
 	s.MustRegisterType("users", sqlgen.AutoIncrement, user{})
-	s.MustRegisterType("accounts", sqlgen.UniqueId, account{})
-	s.MustRegisterType("docs", sqlgen.UniqueId, doc{})
+	s.MustRegisterType("accounts", sqlgen.UniqueID, account{})
+	s.MustRegisterType("docs", sqlgen.UniqueID, doc{})
 	return s
 }
 

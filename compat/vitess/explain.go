@@ -21,11 +21,9 @@ import (
 // tablets (vtexplain), for a VSchema and the tables' CREATE TABLE
 // statements.
 type Explainer struct {
-	vte      *vtexplain.VTExplain
-	cancel   context.CancelFunc
-	sharded  string // the sharded keyspace whose shards are counted
-	inTx     bool
-	txShards map[string]bool
+	vte     *vtexplain.VTExplain
+	cancel  context.CancelFunc
+	sharded string // the sharded keyspace whose shards are counted
 }
 
 // NewExplainer starts vtexplain with numShards shards per sharded

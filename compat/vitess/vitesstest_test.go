@@ -33,9 +33,9 @@ type plan struct {
 
 func schema() *sqlgen.Schema {
 	s := sqlgen.NewSchema()
-	s.MustRegisterType("items", sqlgen.UniqueId, item{})
+	s.MustRegisterType("items", sqlgen.UniqueID, item{})
 	s.MustRegisterType("events", sqlgen.AutoIncrement, event{})
-	s.MustRegisterType("plans", sqlgen.UniqueId, plan{})
+	s.MustRegisterType("plans", sqlgen.UniqueID, plan{})
 	return s
 }
 

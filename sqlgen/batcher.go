@@ -1,7 +1,6 @@
 package sqlgen
 
 import (
-	"cmp"
 	"context"
 	"database/sql"
 	"database/sql/driver"
@@ -132,9 +131,11 @@ type batchReq struct {
 }
 
 // batchable reports whether opts leave a read mergeable.
+// They must not change the SQL text (trivialOptions), nor ask for a row
+// limit or leave the index guard out, which a merged statement could not
+// keep to for one of its reads alone.
 func batchable(opts *SelectOptions) bool {
-	return opts == nil || (opts.Where == "" && len(opts.Values) == 0 && opts.OrderBy == "" && len(opts.Order) == 0 && opts.Limit == 0 &&
-		!opts.ForUpdate && len(opts.UseIndex) == 0 && len(opts.ForceIndex) == 0 && !opts.AllowNoIndex)
+	return trivialOptions(opts) && (opts == nil || opts.Limit == 0 && !opts.AllowNoIndex)
 }
 
 // tryBatch runs a read through the batcher when it can be merged, and
@@ -238,40 +239,6 @@ func (b *batcher) flush(key batchKey, bt *batch) {
 	bt.run(ctx)
 }
 
-// compareValues orders the driver values of one column (nil, int64,
-// uint64 or bool) so the statement text is deterministic.
-func compareValues(a, b driver.Value) int {
-	rank := func(v driver.Value) int {
-		switch v.(type) {
-		case nil:
-			return 0
-		case bool:
-			return 1
-		case int64:
-			return 2
-		}
-		return 3
-	}
-	if ra, rb := rank(a), rank(b); ra != rb {
-		return cmp.Compare(ra, rb)
-	}
-	switch a := a.(type) {
-	case bool:
-		if a == b.(bool) {
-			return 0
-		}
-		if !a {
-			return -1
-		}
-		return 1
-	case int64:
-		return cmp.Compare(a, b.(int64))
-	case uint64:
-		return cmp.Compare(a, b.(uint64))
-	}
-	return 0
-}
-
 type tuple = [maxBatchColumns]driver.Value
 
 // run sends the merged statement, or several when one would pass the
@@ -289,7 +256,7 @@ func (bt *batch) run(ctx context.Context) {
 	}
 	slices.SortFunc(tuples, func(a, b tuple) int {
 		for i := 0; i < n; i++ {
-			if c := compareValues(a[i], b[i]); c != 0 {
+			if c := orderDriverValues(a[i], b[i]); c != 0 {
 				return c
 			}
 		}
@@ -349,50 +316,9 @@ func (bt *batch) fitting(ctx context.Context, tuples []tuple) (int, string, []an
 	return 0, "", nil
 }
 
-// sql returns the merged statement for tuples.
+// sql returns the merged statement for tuples (see planMerged).
 func (bt *batch) sql(tuples []tuple) (string, []any) {
-	t, n := bt.t, len(bt.cols)
-	var sb strings.Builder
-	sb.WriteString(t.selectSQL)
-	sb.WriteString(" WHERE ")
-	args := make([]any, 0, len(tuples)*n)
-	if n == 1 {
-		c := bt.cols[0]
-		hasNull := tuples[0][0] == nil
-		vals := tuples
-		if hasNull {
-			vals = tuples[1:]
-			sb.WriteByte('(')
-		}
-		if len(vals) > 0 {
-			for _, tp := range vals {
-				args = append(args, tp[0])
-			}
-			c.appendIn(&sb, len(vals))
-		}
-		if hasNull {
-			if len(vals) > 0 {
-				sb.WriteString(" OR ")
-			}
-			sb.WriteString(c.quoted)
-			sb.WriteString(" IS NULL)")
-		}
-	} else {
-		for i, tp := range tuples {
-			if i > 0 {
-				sb.WriteString(" OR ")
-			}
-			sb.WriteByte('(')
-			for j, c := range bt.cols {
-				if j > 0 {
-					sb.WriteString(" AND ")
-				}
-				args = c.appendEqual(&sb, args, tp[j], jsonUnknown) // never JSON: only integers, bools and NULL are merged
-			}
-			sb.WriteByte(')')
-		}
-	}
-	return sb.String(), args
+	return bt.t.planMerged(bt.cols, tuples)
 }
 
 // discard is a scan destination that keeps nothing.

@@ -75,13 +75,13 @@ const maxSortedKeys = 8
 
 // appendWhere appends " WHERE <conditions>" for filter and opts to b, and
 // their arguments to args.
-func (t *table) appendWhere(b *strings.Builder, args []any, filter Filter, opts *SelectOptions, jsonEq func() (jsonEquality, error)) ([]any, error) {
-	return t.appendWhereMode(b, args, filter, opts, jsonEq, false)
+func (t *table) appendWhere(b *strings.Builder, args []any, filter Filter, opts *SelectOptions, eq jsonEquality) ([]any, error) {
+	return t.appendWhereMode(b, args, filter, opts, eq, false)
 }
 
 // appendWhereMode is appendWhere; with inline, the values of IN lists are
 // written into the text as literals instead of placeholders.
-func (t *table) appendWhereMode(b *strings.Builder, args []any, filter Filter, opts *SelectOptions, jsonEq func() (jsonEquality, error), inline bool) ([]any, error) {
+func (t *table) appendWhereMode(b *strings.Builder, args []any, filter Filter, opts *SelectOptions, eq jsonEquality, inline bool) ([]any, error) {
 	var keyArr [maxSortedKeys]string
 	keys := keyArr[:0]
 	for k := range filter {
@@ -105,9 +105,9 @@ func (t *table) appendWhereMode(b *strings.Builder, args []any, filter Filter, o
 		and()
 		var err error
 		if inline {
-			args, err = c.appendConditionMode(b, args, filter[k], jsonEq, true)
+			args, err = c.appendConditionMode(b, args, filter[k], eq, true)
 		} else {
-			args, err = c.appendCondition(b, args, filter[k], jsonEq)
+			args, err = c.appendCondition(b, args, filter[k], eq)
 		}
 		if err != nil {
 			return nil, fmt.Errorf("sqlgen: filter on table %q column %q: %w", t.name, k, err)
@@ -172,25 +172,26 @@ func (c *column) isList(v any) bool {
 }
 
 // appendCondition appends one column's condition for filter value v.
-// jsonEq is asked how to compare JSON documents, only when a JSON
-// column is compared with a document.
-func (c *column) appendCondition(b *strings.Builder, args []any, v any, jsonEq func() (jsonEquality, error)) ([]any, error) {
-	return c.appendConditionMode(b, args, v, jsonEq, false)
+// eq is how the server compares JSON documents, worked out before
+// planning (see [DB.readDialect]) when a JSON column is compared with a
+// document.
+func (c *column) appendCondition(b *strings.Builder, args []any, v any, eq jsonEquality) ([]any, error) {
+	return c.appendConditionMode(b, args, v, eq, false)
 }
 
 // appendConditionMode is appendCondition; with inline, the values of an
 // IN list are written as literals.
-func (c *column) appendConditionMode(b *strings.Builder, args []any, v any, jsonEq func() (jsonEquality, error), inline bool) ([]any, error) {
+func (c *column) appendConditionMode(b *strings.Builder, args []any, v any, eq jsonEquality, inline bool) ([]any, error) {
 	if !c.isList(v) {
 		dv, err := c.desc.ValueOf(v)
 		if err != nil {
 			return nil, err
 		}
-		eq := jsonUnknown
-		if dv != nil && c.desc.IsJSON() {
-			if eq, err = jsonEq(); err != nil {
-				return nil, err
-			}
+		if dv != nil && c.desc.IsJSON() && eq == jsonUnknown {
+			return nil, fmt.Errorf("sqlgen: column %q: the server's JSON comparison was not worked out before planning the read (a bug of sqlgen)", c.name)
+		}
+		if !c.desc.IsJSON() {
+			eq = jsonUnknown
 		}
 		return c.appendEqual(b, args, dv, eq), nil
 	}

@@ -1,7 +1,6 @@
 package sqlgen
 
 import (
-	"bytes"
 	"context"
 	"database/sql/driver"
 	"errors"
@@ -11,7 +10,6 @@ import (
 	"slices"
 	"strings"
 	"sync"
-	"time"
 )
 
 // ErrLimit is wrapped by the errors of a DB with a shard or dynamic limit
@@ -288,7 +286,7 @@ func (l *limit) checkRead(ctx context.Context, t *table, filter Filter) error {
 		}
 		for _, v := range vals {
 			got, err := c.desc.ValueOf(v)
-			if err != nil || !sameValue(got, want) {
+			if err != nil || !sameDriverValue(got, want) {
 				return l.verdict(ctx, t, fmt.Errorf("sqlgen: read of table %q with %q = %v, outside the limit %v: %w", t.name, k, v, want, ErrLimit))
 			}
 		}
@@ -334,7 +332,7 @@ func (l *limit) checkRow(ctx context.Context, t *table, g *guard, row reflect.Va
 		if err != nil {
 			return false, fmt.Errorf("sqlgen: write to table %q: %w", t.name, err)
 		}
-		if !sameValue(got, g.vals[i]) {
+		if !sameDriverValue(got, g.vals[i]) {
 			err := fmt.Errorf("sqlgen: write to table %q with %s = %v, outside the limit %v: %w", t.name, c.field, got, g.vals[i], ErrLimit)
 			if l.verdict(ctx, t, err) == nil {
 				return true, nil
@@ -383,17 +381,4 @@ func (g *guard) checkUpsert(t *table, method string, res interface{ LastInsertId
 			method, t.name, g.describe(), id, ErrUnsupported)
 	}
 	return nil
-}
-
-// sameValue compares two plain driver values.
-func sameValue(a, b driver.Value) bool {
-	switch a := a.(type) {
-	case []byte:
-		b, ok := b.([]byte)
-		return ok && bytes.Equal(a, b)
-	case time.Time:
-		b, ok := b.(time.Time)
-		return ok && a.Equal(b)
-	}
-	return a == b
 }

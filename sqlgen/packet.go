@@ -631,7 +631,11 @@ func (db *DB) checkReadSlow(ctx context.Context, t *table, query string, args []
 	prepared := db.stmts != nil
 	s := newSizer(limit, !prepared)
 	s.query = int64(len(query))
-	argCols := t.filterArgColumns(filter, opts, db.jsonEqualityFunc(ctx))
+	eq, err := db.readDialect(ctx, t, filter) // known by now: planning worked it out
+	if err != nil {
+		return err
+	}
+	argCols := t.filterArgColumns(filter, opts, eq)
 	for i, a := range args {
 		var c *column
 		if i < len(argCols) {
@@ -652,7 +656,7 @@ func (db *DB) checkReadSlow(ctx context.Context, t *table, query string, args []
 // filterArgColumns returns, for each argument of a read of t with filter
 // and opts, the column it is a value of (nil for opts.Values), as
 // appendWhere lays them out: filter columns in sorted order, then Values.
-func (t *table) filterArgColumns(filter Filter, opts *SelectOptions, jsonEq func() (jsonEquality, error)) []*column {
+func (t *table) filterArgColumns(filter Filter, opts *SelectOptions, eq jsonEquality) []*column {
 	keys := make([]string, 0, len(filter))
 	for k := range filter {
 		keys = append(keys, k)
@@ -665,7 +669,7 @@ func (t *table) filterArgColumns(filter Filter, opts *SelectOptions, jsonEq func
 			return out
 		}
 		var scratch strings.Builder
-		args, err := c.appendCondition(&scratch, nil, filter[k], jsonEq)
+		args, err := c.appendCondition(&scratch, nil, filter[k], eq)
 		if err != nil {
 			return out
 		}

@@ -13,24 +13,37 @@ import (
 	"github.com/seed-b2691315/sqlgen/fields"
 )
 
+// The reads: Query, QueryRow and Count.
+//
+// A read goes through three steps. The limit check (limits.go) refuses a
+// filter outside the DB's limit. The planner (plan.go, [DB.planRead])
+// turns the table, filter, options and dialect into SQL text and
+// arguments, from the table's shape cache (selectcache.go) or built by
+// buildSelect below. The packet check (packet.go) and the index guard of
+// [DB.RefuseFullScans] (indexcheck.go) look at that text, and runSelect
+// or count runs it where run.go says. Under [WithBatching], a read the
+// batcher can merge (batcher.go) is planned with others instead
+// ([table.planMerged]).
+
 // buildSelect returns the SQL text and arguments of a read of t: head is
 // the table's precomputed SELECT ... FROM `t` (or COUNT) text.
-// jsonEq is asked how the server compares JSON, only when a JSON column
-// is filtered.
+// eq is how the server compares JSON documents, when a JSON column is
+// compared with one (see [DB.readDialect]). [DB.planRead] calls it for
+// the reads the shape cache does not answer.
 //
 // A statement that would need more than [MaxPlaceholders] placeholders
 // (an IN list of 70,000 ids) is built again with the values of its IN
 // lists written into the text as literals (see appendLiteral), which
 // needs none; one that still needs too many (Values of a Where) is an
 // error wrapping [ErrTooLarge], before anything is sent.
-func (t *table) buildSelect(head string, filter Filter, opts *SelectOptions, rowLimit int, jsonEq func() (jsonEquality, error)) (string, []any, error) {
+func (t *table) buildSelect(head string, filter Filter, opts *SelectOptions, rowLimit int, eq jsonEquality) (string, []any, error) {
 	if err := t.checkOptions(opts); err != nil {
 		return "", nil, err
 	}
-	q, args, err := t.buildSelectMode(head, filter, opts, rowLimit, jsonEq, false)
+	q, args, err := t.buildSelectMode(head, filter, opts, rowLimit, eq, false)
 	if err == nil && len(args) > MaxPlaceholders {
 		n := len(args)
-		q, args, err = t.buildSelectMode(head, filter, opts, rowLimit, jsonEq, true)
+		q, args, err = t.buildSelectMode(head, filter, opts, rowLimit, eq, true)
 		if err == nil && len(args) > MaxPlaceholders {
 			return "", nil, fmt.Errorf("sqlgen: read of table %q needs %d placeholders (%d with its IN lists written inline), more than the %d MySQL accepts in a statement: %w",
 				t.name, n, len(args), MaxPlaceholders, ErrTooLarge)
@@ -77,19 +90,7 @@ func countPlaceholders(sql string, backslash bool) int {
 		case '?':
 			n++
 		case '\'', '"', '`':
-			for i++; i < len(sql); i++ {
-				if sql[i] == '\\' && backslash && c != '`' {
-					i++
-					continue
-				}
-				if sql[i] == c {
-					if i+1 < len(sql) && sql[i+1] == c { // doubled quote
-						i++
-						continue
-					}
-					break
-				}
-			}
+			i = skipQuoted(sql, i, backslash)
 		case '#':
 			for i < len(sql) && sql[i] != '\n' {
 				i++
@@ -113,7 +114,27 @@ func countPlaceholders(sql string, backslash bool) int {
 	return n
 }
 
-func (t *table) buildSelectMode(head string, filter Filter, opts *SelectOptions, rowLimit int, jsonEq func() (jsonEquality, error), inline bool) (string, []any, error) {
+// skipQuoted returns the index of the quote that closes the string
+// literal or quoted identifier opened at sql[i] (len(sql) if none).
+func skipQuoted(sql string, i int, backslash bool) int {
+	c := sql[i]
+	for i++; i < len(sql); i++ {
+		if sql[i] == '\\' && backslash && c != '`' {
+			i++
+			continue
+		}
+		if sql[i] == c {
+			if i+1 < len(sql) && sql[i+1] == c { // doubled quote
+				i++
+				continue
+			}
+			return i
+		}
+	}
+	return i
+}
+
+func (t *table) buildSelectMode(head string, filter Filter, opts *SelectOptions, rowLimit int, eq jsonEquality, inline bool) (string, []any, error) {
 	var b strings.Builder
 	b.Grow(len(head) + 24*len(filter) + 32 + optsLen(opts))
 	b.WriteString(head)
@@ -125,9 +146,9 @@ func (t *table) buildSelectMode(head string, filter Filter, opts *SelectOptions,
 	args := make([]any, 0, min(len(filter)+optsValues(opts), MaxPlaceholders))
 	var err error
 	if inline {
-		args, err = t.appendWhereMode(&b, args, filter, opts, jsonEq, true)
+		args, err = t.appendWhereMode(&b, args, filter, opts, eq, true)
 	} else {
-		args, err = t.appendWhere(&b, args, filter, opts, jsonEq)
+		args, err = t.appendWhere(&b, args, filter, opts, eq)
 	}
 	if err != nil {
 		return "", nil, err
@@ -197,17 +218,8 @@ func (db *DB) readTable(ctx context.Context, t *table, filter Filter, opts *Sele
 			return err
 		}
 	}
-	var query string
-	var args []any
-	ok := false
-	var err error
 	var buf [maxShapeColumns + 1]any
-	if limit, plain := plainLimit(opts, rowLimit); plain {
-		query, args, ok, err = t.cachedSelect(buf[:0], false, filter, limit, db.jsonEqualityFunc(ctx))
-	}
-	if !ok && err == nil {
-		query, args, err = t.buildSelect(t.selectSQL, filter, opts, rowLimit, db.jsonEqualityFunc(ctx))
-	}
+	query, args, err := db.planRead(ctx, t, filter, opts, rowLimit, planRows, buf[:0])
 	if err != nil {
 		return err
 	}
@@ -222,23 +234,6 @@ func (db *DB) readTable(ctx context.Context, t *table, filter Filter, opts *Sele
 		return err
 	}
 	return nil
-}
-
-// plainLimit reports whether opts asks for nothing that changes the SQL
-// text but a Limit (AllowNoIndex does not change it), and returns the
-// row limit of the statement, as buildSelect works it out.
-func plainLimit(opts *SelectOptions, rowLimit int) (int, bool) {
-	if opts == nil {
-		return rowLimit, true
-	}
-	if opts.Where != "" || len(opts.Values) > 0 || opts.OrderBy != "" || len(opts.Order) > 0 ||
-		opts.ForUpdate || len(opts.UseIndex) > 0 || len(opts.ForceIndex) > 0 {
-		return 0, false
-	}
-	if opts.Limit > 0 && (rowLimit == 0 || opts.Limit < rowLimit) {
-		return opts.Limit, true
-	}
-	return rowLimit, true
 }
 
 // runSelect checks the index use of query if the DB asks for it, runs it,
@@ -437,10 +432,7 @@ func (db *DB) Count(ctx context.Context, model any, filter Filter) (int64, error
 		}
 	}
 	var buf [maxShapeColumns + 1]any
-	query, args, ok, err := t.cachedSelect(buf[:0], true, filter, 0, db.jsonEqualityFunc(ctx))
-	if !ok && err == nil {
-		query, args, err = t.buildSelect(t.countSQL, filter, nil, 0, db.jsonEqualityFunc(ctx))
-	}
+	query, args, err := db.planRead(ctx, t, filter, nil, 0, planCount, buf[:0])
 	if err != nil {
 		return 0, err
 	}

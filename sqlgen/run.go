@@ -12,7 +12,8 @@ import (
 // Where a statement runs.
 //
 // Every statement of a DB call goes through the functions of this file,
-// which decide where it runs:
+// which decide where it runs; they take its SQL text and arguments as
+// given (for the reads, as the planner of plan.go made them):
 //
 //   - in the transaction the context carries for the DB's *sql.DB (a
 //     context carries at most one per *sql.DB: see [txKey]), through a

@@ -72,21 +72,33 @@ func (c *shapeCache) put(k *shapeKey, q string) {
 }
 
 // cachedSelect returns the SQL text and arguments of a read of t without
-// options, from the table's shape cache, building and caching the text
-// the first time. ok is false when the read does not qualify (more than
-// four columns, an IN list, an unknown column, a value that
-// does not convert): the caller then builds it the general way, which
-// also reports any error.
-//
-// The arguments are appended to buf, which the caller may keep on its
-// stack.
-func (t *table) cachedSelect(buf []any, count bool, filter Filter, rowLimit int, jsonEq func() (jsonEquality, error)) (query string, args []any, ok bool, err error) {
-	n := len(filter)
-	if n > maxShapeColumns {
+// options, from the table's shape hints or, failing them, its shape cache
+// (see shapeSelect). [DB.planRead] takes the same two steps, working out
+// the dialect (eq) between them.
+func (t *table) cachedSelect(buf []any, count bool, filter Filter, rowLimit int, eq jsonEquality) (query string, args []any, ok bool, err error) {
+	if len(filter) > maxShapeColumns {
 		return "", nil, false, nil
 	}
 	if q, a, hit := t.hinted(buf, filter, count, rowLimit); hit {
 		return q, a, true, nil
+	}
+	return t.shapeSelect(buf, count, filter, rowLimit, eq)
+}
+
+// shapeSelect returns the SQL text and arguments of a read of t without
+// options from the table's shape cache, building and caching the text
+// the first time. ok is false when the read does not qualify (more than
+// four columns, an IN list, an unknown column, a value that
+// does not convert): the caller then builds it the general way, which
+// also reports any error. eq is how the server compares JSON documents,
+// when filter compares a JSON column with one (see [DB.readDialect]).
+//
+// The arguments are appended to buf, which the caller may keep on its
+// stack.
+func (t *table) shapeSelect(buf []any, count bool, filter Filter, rowLimit int, eq jsonEquality) (query string, args []any, ok bool, err error) {
+	n := len(filter)
+	if n > maxShapeColumns {
+		return "", nil, false, nil
 	}
 	key := shapeKey{count: count, limit: rowLimit, n: n}
 	var vals [maxShapeColumns]driver.Value
@@ -100,22 +112,22 @@ func (t *table) cachedSelect(buf []any, count bool, filter Filter, rowLimit int,
 		if err != nil {
 			return "", nil, false, nil
 		}
-		kind, eq := condEq, jsonUnknown
+		kind, ceq := condEq, jsonUnknown
 		switch {
 		case dv == nil:
 			kind = condNull
 		case c.desc.IsJSON():
-			if eq, err = jsonEq(); err != nil {
-				return "", nil, false, err
+			if eq == jsonUnknown {
+				return "", nil, false, nil // the general way reports it
 			}
-			kind = condJSON
+			kind, ceq = condJSON, eq
 		}
 		// Insertion sort by column name: the order of the SQL text.
 		j := i
 		for ; j > 0 && key.cols[j-1].name > c.name; j-- {
 			key.cols[j], key.kinds[j], key.json[j], vals[j] = key.cols[j-1], key.kinds[j-1], key.json[j-1], vals[j-1]
 		}
-		key.cols[j], key.kinds[j], key.json[j], vals[j] = c, kind, eq, dv
+		key.cols[j], key.kinds[j], key.json[j], vals[j] = c, kind, ceq, dv
 		i++
 	}
 	query, hit := t.shapes.get(&key)
@@ -127,7 +139,7 @@ func (t *table) cachedSelect(buf []any, count bool, filter Filter, rowLimit int,
 		if count {
 			head = t.countSQL
 		}
-		query, args, err = t.buildSelect(head, filter, nil, rowLimit, jsonEq)
+		query, args, err = t.buildSelect(head, filter, nil, rowLimit, eq)
 		if err != nil {
 			return "", nil, false, err
 		}

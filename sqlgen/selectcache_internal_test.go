@@ -24,7 +24,7 @@ func TestShapeHints(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	noJSON := func() (jsonEquality, error) { return jsonEquals, nil }
+	noJSON := jsonEquals
 	read := func(f Filter, limit int) (string, []any) {
 		t.Helper()
 		var buf [maxShapeColumns + 1]any
@@ -87,16 +87,17 @@ func TestShapeHints(t *testing.T) {
 	}
 }
 
-// TestPlainLimitKnowsEveryOption fails when SelectOptions gains a field:
-// plainLimit must then learn whether the field changes the SQL text, or
-// reads with it would get the cached text of reads without it.
-func TestPlainLimitKnowsEveryOption(t *testing.T) {
+// TestTrivialOptionsKnowsEveryOption fails when SelectOptions gains a
+// field: trivialOptions (plan.go) must then learn whether the field
+// changes the SQL text, or reads with it would get the cached text of
+// reads without it (and batchable whether a merged read could keep to it).
+func TestTrivialOptionsKnowsEveryOption(t *testing.T) {
 	known := map[string]bool{"Where": true, "Values": true, "OrderBy": true, "Order": true, "Limit": true,
 		"ForUpdate": true, "UseIndex": true, "ForceIndex": true, "AllowNoIndex": true}
 	typ := reflect.TypeFor[SelectOptions]()
 	for i := 0; i < typ.NumField(); i++ {
 		if !known[typ.Field(i).Name] {
-			t.Errorf("SelectOptions.%s is new: teach plainLimit about it", typ.Field(i).Name)
+			t.Errorf("SelectOptions.%s is new: teach trivialOptions and batchable about it", typ.Field(i).Name)
 		}
 	}
 	for _, c := range []struct {
@@ -119,9 +120,9 @@ func TestPlainLimitKnowsEveryOption(t *testing.T) {
 		{&SelectOptions{UseIndex: []string{"i"}}, 0, 0, false},
 		{&SelectOptions{ForceIndex: []string{"i"}}, 0, 0, false},
 	} {
-		got, plain := plainLimit(c.opts, c.rowLimit)
+		got, plain := effectiveLimit(c.opts, c.rowLimit), trivialOptions(c.opts)
 		if plain != c.plain || (plain && got != c.want) {
-			t.Errorf("plainLimit(%+v, %d) = %d, %v; want %d, %v", c.opts, c.rowLimit, got, plain, c.want, c.plain)
+			t.Errorf("effectiveLimit, trivialOptions(%+v, %d) = %d, %v; want %d, %v", c.opts, c.rowLimit, got, plain, c.want, c.plain)
 		}
 	}
 }

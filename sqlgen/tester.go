@@ -1,12 +1,10 @@
 package sqlgen
 
 import (
-	"bytes"
 	"database/sql/driver"
 	"fmt"
 	"reflect"
 	"slices"
-	"time"
 
 	"github.com/seed-b2691315/sqlgen/fields"
 	"github.com/seed-b2691315/sqlgen/internal/jsontext"
@@ -320,71 +318,4 @@ func canonicalJSON(dv driver.Value) (string, error) {
 		return jsontext.Canonical(x)
 	}
 	return "", fmt.Errorf("a JSON value of type %T", dv)
-}
-
-// equalDriverValues compares two non-nil driver values as SQL would
-// compare them for equality, ignoring collations: numbers (and bools, as
-// 0 and 1) by value, strings and []byte byte for byte, times as instants.
-func equalDriverValues(a, b driver.Value) bool {
-	if x, ok := a.(bool); ok {
-		a = boolInt(x)
-	}
-	if y, ok := b.(bool); ok {
-		b = boolInt(y)
-	}
-	switch x := a.(type) {
-	case int64:
-		switch y := b.(type) {
-		case int64:
-			return x == y
-		case uint64:
-			return x >= 0 && uint64(x) == y
-		case float64:
-			return float64(x) == y
-		}
-	case uint64:
-		switch y := b.(type) {
-		case int64:
-			return y >= 0 && uint64(y) == x
-		case uint64:
-			return x == y
-		case float64:
-			return float64(x) == y
-		}
-	case float64:
-		switch y := b.(type) {
-		case int64:
-			return x == float64(y)
-		case uint64:
-			return x == float64(y)
-		case float64:
-			return x == y
-		}
-	case string:
-		switch y := b.(type) {
-		case string:
-			return x == y
-		case []byte:
-			return x == string(y)
-		}
-	case []byte:
-		switch y := b.(type) {
-		case string:
-			return string(x) == y
-		case []byte:
-			return bytes.Equal(x, y)
-		}
-	case time.Time:
-		if y, ok := b.(time.Time); ok {
-			return x.Equal(y)
-		}
-	}
-	return false
-}
-
-func boolInt(b bool) int64 {
-	if b {
-		return 1
-	}
-	return 0
 }

@@ -65,12 +65,6 @@ func jsonEqualityFor(version string) jsonEquality {
 	return jsonContains
 }
 
-// jsonEqualityFunc defers [DB.jsonEquality] until a JSON column is
-// filtered.
-func (db *DB) jsonEqualityFunc(ctx context.Context) func() (jsonEquality, error) {
-	return func() (jsonEquality, error) { return db.jsonEquality(ctx) }
-}
-
 // WithServerVersion tells the DB its server's version, as SELECT VERSION()
 // would say it (such as "8.0.36" or "10.11.6-MariaDB"), so that it need
 // not ask. The SQL for filters on JSON columns depends on it, and on TiDB

@@ -70,7 +70,7 @@ func (db *DB) checkShardSpan(t *table, method string, rows []reflect.Value) erro
 			if err != nil {
 				return fmt.Errorf("sqlgen: %s into table %q, row %d: %w", method, t.name, i, err)
 			}
-			if !sameValue(got, first) {
+			if !sameDriverValue(got, first) {
 				return fmt.Errorf("sqlgen: %s into table %q: row 0 has %s = %v and row %d has %v: on Vitess a batch spanning shards is not atomic; write each shard's rows in their own call: %w",
 					method, t.name, c.name, first, i, got, ErrCrossShard)
 			}

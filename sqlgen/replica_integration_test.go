@@ -19,6 +19,7 @@ import (
 	"github.com/go-sql-driver/mysql"
 
 	"github.com/seed-b2691315/sqlgen/sqlgen"
+	"github.com/seed-b2691315/sqlgen/sqlgen/sqlgentest"
 )
 
 // mariaServer is a throwaway MariaDB server that a test can kill and
@@ -236,26 +237,6 @@ func rpSchema() *sqlgen.Schema {
 	return s
 }
 
-// eventLog records the observer's events.
-type eventLog struct {
-	mu sync.Mutex
-	ev []sqlgen.Event
-}
-
-func (l *eventLog) observe(_ context.Context, e sqlgen.Event) {
-	l.mu.Lock()
-	l.ev = append(l.ev, e)
-	l.mu.Unlock()
-}
-
-func (l *eventLog) take() []sqlgen.Event {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	ev := l.ev
-	l.ev = nil
-	return ev
-}
-
 // TestReplicas runs every read-replica test against a primary and a
 // replica of its own.
 func TestReplicas(t *testing.T) {
@@ -304,16 +285,16 @@ func TestReplicas(t *testing.T) {
 
 // rpOpen returns a DB on the primary with the replica given twice (two
 // pools of the same server: reads alternate between them).
-func rpOpen(t *testing.T, p *replicaPair, name string, cfg func(*mysql.Config), ro sqlgen.ReplicaOptions, opts ...sqlgen.Option) (*sqlgen.DB, *eventLog) {
+func rpOpen(t *testing.T, p *replicaPair, name string, cfg func(*mysql.Config), ro sqlgen.ReplicaOptions, opts ...sqlgen.Option) (*sqlgen.DB, *sqlgentest.Recorder) {
 	t.Helper()
-	log := &eventLog{}
+	log := &sqlgentest.Recorder{}
 	if cfg == nil {
 		cfg = func(*mysql.Config) {}
 	}
 	prim := p.primary.open(name, cfg)
 	r1, r2 := p.replica.open(name, cfg), p.replica.open(name, cfg)
 	t.Cleanup(func() { prim.Close(); r1.Close(); r2.Close() })
-	opts = append(opts, sqlgen.WithReplicas(r1, r2), sqlgen.WithReplicaOptions(ro), sqlgen.WithObserver(log.observe))
+	opts = append(opts, sqlgen.WithReplicas(r1, r2), sqlgen.WithReplicaOptions(ro), sqlgen.WithObserver(log.Observe))
 	db := sqlgen.NewDB(prim, rpSchema(), opts...)
 	t.Cleanup(func() { db.Close() })
 	return db, log
@@ -345,12 +326,12 @@ func testReplicaRouting(t *testing.T, p *replicaPair, name string, cfg func(*mys
 		t.Errorf("Get: %v %v, want the replica's row", err, m)
 	}
 	// Reads spread over both replicas.
-	log.take()
+	log.Take()
 	for i := 0; i < 4; i++ {
 		whereOf(t, db, ctx, nil)
 	}
 	seen := map[int]int{}
-	for _, e := range log.take() {
+	for _, e := range log.Take() {
 		seen[e.Replica]++
 	}
 	if seen[1] == 0 || seen[2] == 0 || seen[0] != 0 {
@@ -419,22 +400,22 @@ func testReplicaRouting(t *testing.T, p *replicaPair, name string, cfg func(*mys
 		}
 	}
 	// Writes go to the primary.
-	log.take()
+	log.Take()
 	if _, err := db.UpsertRow(ctx, &rpItem{ID: 100000, Body: "w"}); err != nil {
 		t.Fatal(err)
 	}
-	for _, e := range log.take() {
+	for _, e := range log.Take() {
 		if e.Replica != 0 {
 			t.Errorf("write %s ran on replica %d", e.Op, e.Replica)
 		}
 	}
 	// RefuseFullScans' EXPLAIN runs where the read runs.
 	strict := db.RefuseFullScans()
-	log.take()
+	log.Take()
 	if got := whereOf(t, strict, ctx, nil); got != "replica" {
 		t.Errorf("RefuseFullScans read answered by %s", got)
 	}
-	for _, e := range log.take() {
+	for _, e := range log.Take() {
 		if e.Replica == 0 {
 			t.Errorf("%s ran on the primary, want the replica", e.Op)
 		}
@@ -462,13 +443,13 @@ func testReadYourWrites(t *testing.T, p *replicaPair, name string) {
 		if _, err := db.InsertRow(wctx, &rpItem{ID: id, Body: "ryw"}); err != nil {
 			t.Fatal(err)
 		}
-		log.take()
+		log.Take()
 		var it *rpItem
 		if err := db.QueryRow(wctx, &it, sqlgen.Filter{"id": id}, nil); err != nil {
 			t.Fatalf("read after write %d: %v", id, err)
 		}
 		replica := false
-		for _, e := range log.take() {
+		for _, e := range log.Take() {
 			if e.Op == "query" && e.Replica != 0 {
 				replica = true
 			}
@@ -561,7 +542,7 @@ func testReplicaLag(t *testing.T, p *replicaPair, name string) {
 		}
 		time.Sleep(120 * time.Millisecond)
 	}
-	for _, e := range log.take() {
+	for _, e := range log.Take() {
 		if e.Err != nil {
 			t.Errorf("event %+v", e)
 		}
@@ -621,7 +602,7 @@ func testReplicaServerCancel(t *testing.T, p *replicaPair, name string) {
 		t.Fatalf("Query past its deadline: %v, want context.DeadlineExceeded", err)
 	}
 	killed := false
-	for _, e := range log.take() {
+	for _, e := range log.Take() {
 		if e.Op == "kill" && e.Replica != 0 && e.Err == nil {
 			killed = true
 		}
@@ -652,7 +633,7 @@ func testReplicaKilledMidRead(t *testing.T, p *replicaPair, name string, cfg fun
 	admin := p.replica.open("")
 	defer admin.Close()
 	for _, stmt := range []string{"KILL QUERY", "KILL"} {
-		log.take()
+		log.Take()
 		done := make(chan struct{})
 		killed := make(chan string, 1)
 		go func() {
@@ -684,7 +665,7 @@ func testReplicaKilledMidRead(t *testing.T, p *replicaPair, name string, cfg fun
 			t.Fatalf("%s: the read was not seen on the replica", stmt)
 		}
 		var failed, redone bool
-		for _, e := range log.take() {
+		for _, e := range log.Take() {
 			if e.Op == "query" && e.Replica != 0 && e.Err != nil {
 				failed = true
 			}
@@ -719,7 +700,7 @@ func testReplicaDown(t *testing.T, p *replicaPair, name string) {
 		t.Fatalf("Query with the replica killed mid-read: %d rows, %v", len(items), err)
 	}
 	failed := false
-	for _, e := range log.take() {
+	for _, e := range log.Take() {
 		if e.Op == "query" && e.Replica != 0 && e.Err != nil && strings.Contains(e.SQL, "SLEEP") {
 			failed = true
 		}

@@ -6,10 +6,6 @@ import (
 	"database/sql"
 	"errors"
 	"fmt"
-	"net"
-	"os"
-	"os/exec"
-	"path/filepath"
 	"strconv"
 	"strings"
 	"sync"
@@ -23,128 +19,13 @@ import (
 	"github.com/seed-b2691315/sqlgen/sqlgen/sqlgentest"
 )
 
-// throwawayServer starts a MariaDB (or MySQL) server of its own for t,
-// from the installed server binary, on a free port with its data in a
-// temporary directory, with the extra server options given; t.Cleanup
-// kills it (by PID) and removes the data. It returns the server's
-// address. Tests that need a server setting that others must not see
-// (a small max_allowed_packet) use one instead of the shared test server.
+// throwawayServer starts a server of its own for t (sqlgentest.StartServer)
+// with the extra server options given, and returns its address. Tests that
+// need a server setting that others must not see (a small
+// max_allowed_packet) use one instead of the shared test server.
 func throwawayServer(t *testing.T, options ...string) string {
 	t.Helper()
-	server := findServerBinary()
-	if server == "" {
-		t.Fatal("no mariadbd or mysqld found (in PATH, /usr/sbin, /usr/local/bin, /usr/local/mysql/bin): " +
-			"this test starts a server of its own with a small max_allowed_packet; install mariadb-server")
-	}
-	dir := t.TempDir()
-	data := filepath.Join(dir, "data")
-	tmp := filepath.Join(dir, "tmp") // not /tmp, where other servers keep their temporary tables
-	if err := os.Mkdir(tmp, 0o700); err != nil {
-		t.Fatal(err)
-	}
-	logFile := filepath.Join(dir, "error.log")
-	var asRoot []string
-	if os.Geteuid() == 0 {
-		asRoot = []string{"--user=root"}
-	}
-	version, _ := exec.Command(server, "--version").CombinedOutput()
-	mariadb := bytes.Contains(bytes.ToLower(version), []byte("mariadb"))
-	var extra []string
-	if mariadb {
-		installer := ""
-		for _, name := range []string{"mariadb-install-db", "mysql_install_db"} {
-			if p := lookBinary(name); p != "" {
-				installer = p
-				break
-			}
-		}
-		if installer == "" {
-			t.Fatalf("found %s but not mariadb-install-db", server)
-		}
-		out, err := exec.Command(installer, append([]string{"--no-defaults", "--datadir=" + data,
-			"--auth-root-authentication-method=normal", "--skip-test-db", "--tmpdir=" + tmp}, asRoot...)...).CombinedOutput()
-		if err != nil {
-			t.Fatalf("%s: %v\n%s", installer, err, out)
-		}
-	} else {
-		out, err := exec.Command(server, append([]string{"--no-defaults", "--initialize-insecure", "--datadir=" + data, "--tmpdir=" + tmp,
-			"--log-error=" + logFile}, asRoot...)...).CombinedOutput()
-		if err != nil {
-			t.Fatalf("%s --initialize-insecure: %v\n%s", server, err, out)
-		}
-		extra = []string{"--mysqlx=OFF"}
-	}
-	l, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	port := l.Addr().(*net.TCPAddr).Port
-	l.Close()
-	args := append([]string{"--no-defaults", "--datadir=" + data, "--port=" + strconv.Itoa(port), "--bind-address=127.0.0.1",
-		"--socket=" + filepath.Join(dir, "s.sock"), "--pid-file=" + filepath.Join(dir, "server.pid"), "--log-error=" + logFile,
-		"--skip-log-bin", "--innodb-buffer-pool-size=16M", "--innodb-flush-log-at-trx-commit=0", "--tmpdir=" + tmp}, asRoot...)
-	args = append(append(args, extra...), options...)
-	cmd := exec.Command(server, args...)
-	dieWithTest(cmd)
-	if err := cmd.Start(); err != nil {
-		t.Fatal(err)
-	}
-	exited := make(chan struct{})
-	go func() { cmd.Wait(); close(exited) }()
-	t.Cleanup(func() {
-		cmd.Process.Kill() // by PID: the server this test started, nothing else
-		<-exited
-	})
-	addr := fmt.Sprintf("127.0.0.1:%d", port)
-	cfg := mysql.NewConfig()
-	cfg.User, cfg.Net, cfg.Addr = "root", "tcp", addr
-	db, err := sql.Open("mysql", cfg.FormatDSN())
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer db.Close()
-	deadline := time.Now().Add(90 * time.Second)
-	for {
-		ctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
-		err := db.PingContext(ctx)
-		cancel()
-		if err == nil {
-			return addr
-		}
-		select {
-		case <-exited:
-			log, _ := os.ReadFile(logFile)
-			t.Fatalf("%s exited at start-up: %v\n%s", server, err, log)
-		default:
-		}
-		if time.Now().After(deadline) {
-			log, _ := os.ReadFile(logFile)
-			t.Fatalf("%s does not answer at %s: %v\n%s", server, addr, err, log)
-		}
-		time.Sleep(200 * time.Millisecond)
-	}
-}
-
-func lookBinary(name string) string {
-	if p, err := exec.LookPath(name); err == nil {
-		return p
-	}
-	for _, dir := range []string{"/usr/sbin", "/usr/local/bin", "/usr/local/mysql/bin"} {
-		p := filepath.Join(dir, name)
-		if st, err := os.Stat(p); err == nil && !st.IsDir() && st.Mode()&0o111 != 0 {
-			return p
-		}
-	}
-	return ""
-}
-
-func findServerBinary() string {
-	for _, name := range []string{"mariadbd", "mysqld"} {
-		if p := lookBinary(name); p != "" {
-			return p
-		}
-	}
-	return ""
+	return sqlgentest.StartServer(t, options...).Addr
 }
 
 // openOn creates database name on the server at addr (with ddl) and

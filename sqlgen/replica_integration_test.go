@@ -1,15 +1,10 @@
 package sqlgen_test
 
 import (
-	"bytes"
 	"context"
 	"database/sql"
 	"errors"
 	"fmt"
-	"net"
-	"os"
-	"os/exec"
-	"path/filepath"
 	"strconv"
 	"strings"
 	"sync"
@@ -22,129 +17,39 @@ import (
 	"github.com/seed-b2691315/sqlgen/sqlgen/sqlgentest"
 )
 
-// mariaServer is a throwaway MariaDB server that a test can kill and
-// start again on the same data and port.
+// mariaServer is a throwaway MariaDB server (sqlgentest.StartServer) that
+// a test can kill and start again on the same data and port.
 type mariaServer struct {
-	t      *testing.T
-	server string
-	dir    string
-	port   int
-	args   []string
-	cmd    *exec.Cmd
-	exited chan struct{}
+	t *testing.T
+	*sqlgentest.Server
 }
 
-func (s *mariaServer) addr() string { return fmt.Sprintf("127.0.0.1:%d", s.port) }
+func (s *mariaServer) addr() string { return s.Addr }
 
-// newMariaServer initialises a data directory under a temporary
-// directory and starts a server on it on a free port with the extra
-// options given. t.Cleanup kills it by PID.
+// newMariaServer starts a throwaway MariaDB with the extra options given;
+// t.Cleanup kills it by PID and removes its data.
 func newMariaServer(t *testing.T, options ...string) *mariaServer {
 	t.Helper()
-	server := findServerBinary()
-	if server == "" {
-		t.Fatal("no mariadbd found (in PATH, /usr/sbin, /usr/local/bin): the replica tests start a primary and a replica of their own; install mariadb-server")
+	s := &mariaServer{t: t, Server: sqlgentest.StartServer(t, options...)}
+	if !s.MariaDB {
+		t.Fatal("the server found is not MariaDB: the replica tests set up MariaDB GTID replication")
 	}
-	version, _ := exec.Command(server, "--version").CombinedOutput()
-	if !bytes.Contains(bytes.ToLower(version), []byte("mariadb")) {
-		t.Fatalf("%s is not MariaDB (%s): the replica tests set up MariaDB GTID replication", server, bytes.TrimSpace(version))
-	}
-	installer := lookBinary("mariadb-install-db")
-	if installer == "" {
-		installer = lookBinary("mysql_install_db")
-	}
-	if installer == "" {
-		t.Fatalf("found %s but not mariadb-install-db", server)
-	}
-	dir, err := os.MkdirTemp("", "sqlgen-replica-")
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { os.RemoveAll(dir) })
-	data, tmp := filepath.Join(dir, "data"), filepath.Join(dir, "tmp")
-	if err := os.Mkdir(tmp, 0o700); err != nil {
-		t.Fatal(err)
-	}
-	var asRoot []string
-	if os.Geteuid() == 0 {
-		asRoot = []string{"--user=root"}
-	}
-	out, err := exec.Command(installer, append([]string{"--no-defaults", "--datadir=" + data,
-		"--auth-root-authentication-method=normal", "--skip-test-db", "--tmpdir=" + tmp}, asRoot...)...).CombinedOutput()
-	if err != nil {
-		t.Fatalf("%s: %v\n%s", installer, err, out)
-	}
-	l, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	port := l.Addr().(*net.TCPAddr).Port
-	l.Close()
-	args := append([]string{"--no-defaults", "--datadir=" + data, "--port=" + strconv.Itoa(port), "--bind-address=127.0.0.1",
-		"--socket=" + filepath.Join(dir, "s.sock"), "--pid-file=" + filepath.Join(dir, "server.pid"),
-		"--log-error=" + filepath.Join(dir, "error.log"), "--innodb-buffer-pool-size=16M",
-		"--innodb-flush-log-at-trx-commit=0", "--tmpdir=" + tmp}, asRoot...)
-	s := &mariaServer{t: t, server: server, dir: dir, port: port, args: append(args, options...)}
-	s.start()
-	t.Cleanup(s.kill)
 	return s
 }
 
-// start starts the server and waits until it answers.
+// start starts the server again after kill and waits until it answers.
 func (s *mariaServer) start() {
-	t := s.t
-	t.Helper()
-	s.cmd = exec.Command(s.server, s.args...)
-	dieWithTest(s.cmd)
-	if err := s.cmd.Start(); err != nil {
-		t.Fatal(err)
-	}
-	exited := make(chan struct{})
-	s.exited = exited
-	cmd := s.cmd
-	go func() { cmd.Wait(); close(exited) }()
-	db := s.open("")
-	defer db.Close()
-	deadline := time.Now().Add(120 * time.Second)
-	for {
-		ctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
-		err := db.PingContext(ctx)
-		cancel()
-		if err == nil {
-			return
-		}
-		select {
-		case <-exited:
-			log, _ := os.ReadFile(filepath.Join(s.dir, "error.log"))
-			t.Fatalf("%s exited at start-up: %v\n%s", s.server, err, log)
-		default:
-		}
-		if time.Now().After(deadline) {
-			log, _ := os.ReadFile(filepath.Join(s.dir, "error.log"))
-			t.Fatalf("%s does not answer at %s: %v\n%s", s.server, s.addr(), err, log)
-		}
-		time.Sleep(200 * time.Millisecond)
+	s.t.Helper()
+	if err := s.Start(); err != nil {
+		s.t.Fatal(err)
 	}
 }
 
 // kill kills the server by PID and waits for it to exit.
-func (s *mariaServer) kill() {
-	if s.cmd == nil {
-		return
-	}
-	s.cmd.Process.Kill()
-	<-s.exited
-	s.cmd = nil
-}
+func (s *mariaServer) kill() { s.Kill() }
 
 func (s *mariaServer) open(dbName string, cfgFns ...func(*mysql.Config)) *sql.DB {
-	cfg := mysql.NewConfig()
-	cfg.User, cfg.Net, cfg.Addr, cfg.DBName = "root", "tcp", s.addr(), dbName
-	cfg.Timeout = 5 * time.Second
-	for _, f := range cfgFns {
-		f(cfg)
-	}
-	db, err := sql.Open("mysql", cfg.FormatDSN())
+	db, err := s.Open(dbName, cfgFns...)
 	if err != nil {
 		s.t.Fatal(err)
 	}
@@ -180,7 +85,7 @@ func newReplicaPair(t *testing.T) *replicaPair {
 		t.FailNow()
 	}
 	p.replica.exec(fmt.Sprintf("CHANGE MASTER TO MASTER_HOST='127.0.0.1', MASTER_PORT=%d, MASTER_USER='root', MASTER_PASSWORD='', "+
-		"MASTER_CONNECT_RETRY=1, MASTER_USE_GTID=slave_pos", p.primary.port))
+		"MASTER_CONNECT_RETRY=1, MASTER_USE_GTID=slave_pos", p.primary.Port))
 	p.replica.exec("START SLAVE")
 	return &p
 }
@@ -615,9 +520,17 @@ func testReplicaServerCancel(t *testing.T, p *replicaPair, name string) {
 	}
 	admin := p.replica.open("")
 	defer admin.Close()
+	// A loaded server may take a moment to act on the KILL: up to 3 s.
 	var n int
-	if err := admin.QueryRow("SELECT COUNT(*) FROM information_schema.processlist WHERE info LIKE '%SLEEP(0.01)%' AND info NOT LIKE '%processlist%'").Scan(&n); err != nil || n != 0 {
-		t.Errorf("statements still running on the replica: %d, %v", n, err)
+	for deadline := time.Now().Add(3 * time.Second); ; time.Sleep(50 * time.Millisecond) {
+		err := admin.QueryRow("SELECT COUNT(*) FROM information_schema.processlist WHERE info LIKE '%SLEEP(0.01)%' AND info NOT LIKE '%processlist%'").Scan(&n)
+		if err == nil && n == 0 {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Errorf("statements still running on the replica 3 s after the KILL: %d, %v", n, err)
+			break
+		}
 	}
 }
 

@@ -13,4 +13,9 @@
 // statements a DB runs. [Admin], [DatabaseName] and [Threads] look at the
 // server's side: a pool with no default database (for KILL and settings),
 // the name of a pool's database, and the server threads connected to it.
+//
+// [StartServer] (and [NewServer]) start a throwaway server of the test's
+// own, on a free port with its data under a temporary directory, for the
+// tests that need a server setting the shared one must not have (a binary
+// log, a replica, a small max_allowed_packet) or a server they can kill.
 package sqlgentest

@@ -1,6 +1,6 @@
 //go:build !linux
 
-package livetest
+package sqlgentest
 
 import "os/exec"
 

@@ -1,4 +1,4 @@
-package livetest
+package sqlgentest
 
 import (
 	"os/exec"

@@ -117,42 +117,7 @@ func (p *parser) value(out *strings.Builder, depth int) error {
 	case c == '{':
 		return p.object(out, depth)
 	case c == '[':
-		p.i++
-		if out != nil {
-			out.WriteByte('[')
-		}
-		p.space()
-		if p.i < len(p.b) && p.b[p.i] == ']' {
-			p.i++
-			if out != nil {
-				out.WriteByte(']')
-			}
-			return nil
-		}
-		for n := 0; ; n++ {
-			if n > 0 && out != nil {
-				out.WriteByte(',')
-			}
-			p.space()
-			if err := p.value(out, depth+1); err != nil {
-				return err
-			}
-			p.space()
-			if p.i >= len(p.b) {
-				return p.syntax("unexpected end in an array")
-			}
-			if p.b[p.i] == ']' {
-				p.i++
-				if out != nil {
-					out.WriteByte(']')
-				}
-				return nil
-			}
-			if p.b[p.i] != ',' {
-				return p.syntax("expected , or ] in an array")
-			}
-			p.i++
-		}
+		return p.array(out, depth)
 	case c == '"':
 		raw, err := p.str()
 		if err != nil {
@@ -177,6 +142,46 @@ func (p *parser) value(out *strings.Builder, depth int) error {
 			}
 		}
 		return p.syntax("unexpected character")
+	}
+}
+
+// array reads an array, at its '['.
+func (p *parser) array(out *strings.Builder, depth int) error {
+	p.i++
+	if out != nil {
+		out.WriteByte('[')
+	}
+	p.space()
+	if p.i < len(p.b) && p.b[p.i] == ']' {
+		p.i++
+		if out != nil {
+			out.WriteByte(']')
+		}
+		return nil
+	}
+	for n := 0; ; n++ {
+		if n > 0 && out != nil {
+			out.WriteByte(',')
+		}
+		p.space()
+		if err := p.value(out, depth+1); err != nil {
+			return err
+		}
+		p.space()
+		if p.i >= len(p.b) {
+			return p.syntax("unexpected end in an array")
+		}
+		if p.b[p.i] == ']' {
+			p.i++
+			if out != nil {
+				out.WriteByte(']')
+			}
+			return nil
+		}
+		if p.b[p.i] != ',' {
+			return p.syntax("expected , or ] in an array")
+		}
+		p.i++
 	}
 }
 

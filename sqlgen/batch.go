@@ -8,7 +8,6 @@ import (
 	"fmt"
 	"reflect"
 	"strings"
-	"time"
 )
 
 // MaxPlaceholders is the most ? placeholders MySQL accepts in one
@@ -208,7 +207,7 @@ func (db *DB) writeRows(ctx context.Context, rows any, chunkSize int, upsert boo
 		// Through the context, as a caller's transaction would be: the
 		// statements then go through db.exec (and its statement cache,
 		// prepared on the transaction).
-		txCtx, st, bErr := db.beginTx(ctx, conn, true)
+		txCtx, st, bErr := db.beginTx(ctx, t.name, conn, true)
 		if bErr != nil {
 			return fmt.Errorf("sqlgen: %s into table %q: %w", method, t.name, bErr)
 		}
@@ -244,12 +243,7 @@ func (db *DB) writeRows(ctx context.Context, rows any, chunkSize int, upsert boo
 	// it to some shard, inside the batch's transaction too).
 	if skip != nil && n > 1 && chunkSize > 1 {
 		const q = "SELECT @@SESSION.auto_increment_increment"
-		start := time.Now()
-		err = db.lookup(ctx, ex, q, &step)
-		if db.observer != nil {
-			db.observe(ctx, t, "query", q, 0, start, 1, err)
-		}
-		if err != nil {
+		if err = db.lookup(ctx, ex, t.name, q, &step); err != nil {
 			return fmt.Errorf("sqlgen: InsertRows into table %q: reading auto_increment_increment: %w", t.name, err)
 		}
 	}

@@ -406,12 +406,12 @@ func (db *DB) runMergedHere(ctx context.Context, t *table, query string, args []
 		}
 	}
 	var start time.Time
-	if db.observer != nil {
-		start = time.Now()
+	if db.hook != nil {
+		ctx, start = db.before(ctx, t.name, "query", query, len(args))
 	}
 	var n int64
 	err := func() error {
-		rows, err := db.queryRows(ctx, query, args)
+		rows, err := db.queryRows(ctx, t.name, query, args)
 		if err != nil {
 			return fmt.Errorf("sqlgen: querying table %q: %w", t.name, err)
 		}
@@ -429,8 +429,8 @@ func (db *DB) runMergedHere(ctx context.Context, t *table, query string, args []
 		}
 		return nil
 	}()
-	if db.observer != nil {
-		db.observe(ctx, t, "query", query, len(args), start, n, err)
+	if db.hook != nil {
+		db.after(ctx, t.name, "query", query, len(args), start, n, err)
 	}
 	if err != nil {
 		db.connFailed(ctx, err)

@@ -93,7 +93,7 @@ func (db *DB) pin(ctx context.Context) (*sql.Conn, int64, error) {
 	if err != nil {
 		return nil, 0, err
 	}
-	id, err := connID(ctx, conn)
+	id, err := db.connID(ctx, conn)
 	if err != nil || id <= 0 {
 		conn.Close()
 		if ctx.Err() != nil {
@@ -143,8 +143,9 @@ func (c *connIDs) len() int {
 }
 
 // connID returns the server's id of conn's physical connection, reading
-// it with SELECT CONNECTION_ID() the first time.
-func connID(ctx context.Context, conn *sql.Conn) (int64, error) {
+// it with SELECT CONNECTION_ID() the first time (reported to the hook as
+// a "lookup").
+func (db *DB) connID(ctx context.Context, conn *sql.Conn) (int64, error) {
 	var key weak.Pointer[byte]
 	var id int64
 	err := conn.Raw(func(dc any) error {
@@ -157,7 +158,7 @@ func connID(ctx context.Context, conn *sql.Conn) (int64, error) {
 	if err != nil || id > 0 {
 		return id, err
 	}
-	if err := conn.QueryRowContext(ctx, "SELECT CONNECTION_ID()").Scan(&id); err != nil {
+	if err := db.queryRowOn(ctx, conn, "", "lookup", "SELECT CONNECTION_ID()", nil, &id); err != nil {
 		return 0, err
 	}
 	if id > 0 && key != (weak.Pointer[byte]{}) {
@@ -245,8 +246,8 @@ func (k *killer) fire() {
 	k.cancel = cancel
 	k.mu.Unlock()
 	q := "KILL QUERY " + strconv.FormatInt(k.id, 10)
-	start := time.Now()
-	conn, err := k.db.conn.Conn(ctx)
+	db := k.db
+	conn, err := db.conn.Conn(ctx)
 	if err == nil {
 		k.mu.Lock()
 		if k.state != killArmed {
@@ -256,16 +257,24 @@ func (k *killer) fire() {
 		}
 		k.state = killSending
 		k.mu.Unlock()
-		start = time.Now()
+		hctx, start := k.ctx, time.Time{}
+		if db.hook != nil {
+			hctx, start = db.before(k.ctx, k.table, "kill", q, 0)
+		}
 		_, err = conn.ExecContext(ctx, q)
 		conn.Close()
+		if db.hook != nil {
+			db.after(hctx, k.table, "kill", q, 0, start, -1, err)
+		}
 	}
 	k.mu.Lock()
 	aborted := k.state == killAborted
 	k.state = killDone
 	k.mu.Unlock()
-	if !aborted && k.db.observer != nil {
-		k.db.observer(k.ctx, Event{Table: k.table, Op: "kill", SQL: q, Duration: time.Since(start), Rows: -1, Err: err, Replica: k.db.replicaNo})
+	if conn == nil && !aborted && db.hook != nil {
+		// No connection to send it on: reported as a KILL that failed.
+		hctx, start := db.before(k.ctx, k.table, "kill", q, 0)
+		db.after(hctx, k.table, "kill", q, 0, start, -1, err)
 	}
 }
 

@@ -17,7 +17,9 @@ import (
 type DB struct {
 	conn            *sql.DB
 	schema          *Schema
-	observer        Observer
+	observer        Observer // WithObserver
+	hooks           []Hook   // WithHook
+	hook            Hook     // the observer and the hooks as one, nil without (see observe.go)
 	limit           *limit
 	refuseFullScans bool
 	stmts           *stmtCache
@@ -26,7 +28,7 @@ type DB struct {
 	serverCancel    bool           // stop statements on the server when their context ends (see cancel.go)
 	replicas        *replicaSet    // WithReplicas, nil without (see replica.go)
 	replicaOpts     ReplicaOptions // WithReplicaOptions
-	replicaNo       int            // on a copy that runs on a replica: its number (1, ...), for the observer
+	replicaNo       int            // on a copy that runs on a replica: its number (1, ...), for the hook
 }
 
 // smallArgs is how many arguments of a one-row write fit a buffer on the
@@ -43,6 +45,7 @@ func NewDB(conn *sql.DB, schema *Schema, opts ...Option) *DB {
 		o(db)
 	}
 	db.serverCancel = !db.noServerCancel && isMySQL(conn)
+	db.initHook()
 	if db.replicas != nil {
 		db.initReplicas()
 	}
@@ -57,11 +60,11 @@ func (db *DB) Schema() *Schema { return db.schema }
 
 // exec runs a write statement of t where ctx says (the context's
 // transaction, the statement cache or the pool: see run.go), reporting it
-// to the observer.
+// to the hook.
 func (db *DB) exec(ctx context.Context, t *table, op, query string, args []any) (sql.Result, error) {
 	var start time.Time
-	if db.observer != nil {
-		start = time.Now()
+	if db.hook != nil {
+		ctx, start = db.before(ctx, t.name, op, query, len(args))
 	}
 	res, err := db.runExec(ctx, t.name, query, args)
 	return db.execDone(ctx, t, op, query, len(args), start, res, err)
@@ -70,28 +73,28 @@ func (db *DB) exec(ctx context.Context, t *table, op, query string, args []any) 
 // execOn is exec on a connection or transaction of the caller's choosing.
 func (db *DB) execOn(ctx context.Context, ex execQuerier, t *table, op, query string, args []any) (sql.Result, error) {
 	var start time.Time
-	if db.observer != nil {
-		start = time.Now()
+	if db.hook != nil {
+		ctx, start = db.before(ctx, t.name, op, query, len(args))
 	}
 	res, err := db.execOnConn(ctx, ex, t.name, query, args)
 	return db.execDone(ctx, t, op, query, len(args), start, res, err)
 }
 
 // execDone wraps the error of a statement (with the context's error too
-// when ctx is done: see [withCtxErr]) and reports it to the observer.
+// when ctx is done: see [withCtxErr]) and reports it to the hook.
 func (db *DB) execDone(ctx context.Context, t *table, op, query string, nargs int, start time.Time, res sql.Result, err error) (sql.Result, error) {
 	if err != nil {
 		err = fmt.Errorf("sqlgen: %s on table %q: %w", op, t.name, withCtxErr(ctx, err))
 		db.connFailed(ctx, err)
 	}
-	if db.observer != nil {
+	if db.hook != nil {
 		n := int64(-1)
 		if err == nil {
 			if a, aerr := res.RowsAffected(); aerr == nil {
 				n = a
 			}
 		}
-		db.observe(ctx, t, op, query, nargs, start, n, err)
+		db.after(ctx, t.name, op, query, nargs, start, n, err)
 	}
 	return res, err
 }

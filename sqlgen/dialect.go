@@ -39,7 +39,7 @@ func (db *DB) jsonEquality(ctx context.Context) (jsonEquality, error) {
 	// On the caller's transaction if it has one: with every connection
 	// of the pool held by a transaction, the pool itself would never
 	// answer.
-	if err := db.lookup(ctx, nil, "SELECT VERSION()", &version); err != nil {
+	if err := db.lookup(ctx, nil, "", "SELECT VERSION()", &version); err != nil {
 		return jsonUnknown, fmt.Errorf("sqlgen: reading the server version: %w", err)
 	}
 	e := jsonEqualityFor(version)

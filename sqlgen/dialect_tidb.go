@@ -38,7 +38,7 @@ func (db *DB) serverKind(ctx context.Context, q execQuerier) (serverKind, error)
 		return k, nil
 	}
 	var version string
-	if err := q.QueryRowContext(ctx, "SELECT VERSION()").Scan(&version); err != nil {
+	if err := db.queryRowOn(ctx, q, "", "lookup", "SELECT VERSION()", nil, &version); err != nil {
 		return kindUnknown, fmt.Errorf("sqlgen: reading the server version: %w", err)
 	}
 	k := serverKindFor(version)
@@ -84,7 +84,7 @@ func (db *DB) valueLimits(ctx context.Context, q execQuerier) (valueLimits, erro
 		var n int64
 		// Since TiDB 7.6; before it, and at 0, the config's value
 		// applies, which SQL cannot read: assume its default.
-		if qErr := q.QueryRowContext(ctx, "SELECT @@tidb_txn_entry_size_limit").Scan(&n); qErr != nil || n <= 0 {
+		if qErr := db.queryRowOn(ctx, q, "", "lookup", "SELECT @@tidb_txn_entry_size_limit", nil, &n); qErr != nil || n <= 0 {
 			n = tidbDefaultEntryLimit
 		}
 		entry = n

@@ -44,15 +44,16 @@ func TestStmtCacheKeepsEvictedInUse(t *testing.T) {
 	conn := exOpenServer(t)
 	ctx := context.Background()
 	c := &stmtCache{size: 1, byText: map[string]*list.Element{}, lru: list.New()}
+	db := &DB{conn: conn}
 	one := func(s *sql.Stmt) error {
 		var n int
 		return s.QueryRowContext(ctx, 1).Scan(&n)
 	}
-	a, err := c.acquire(ctx, conn, "SELECT ? + 0")
+	a, err := c.acquire(ctx, db, "", "SELECT ? + 0")
 	if err != nil {
 		t.Fatal(err)
 	}
-	b, err := c.acquire(ctx, conn, "SELECT ? + 1") // evicts a, which a's caller still holds
+	b, err := c.acquire(ctx, db, "", "SELECT ? + 1") // evicts a, which a's caller still holds
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -77,7 +78,7 @@ func TestStmtCacheKeepsEvictedInUse(t *testing.T) {
 	if err := one(b.stmt); err == nil {
 		t.Error("a statement is still open after Close and its last release")
 	}
-	if _, err := c.acquire(ctx, conn, "SELECT ? + 2"); !errors.Is(err, sql.ErrConnDone) {
+	if _, err := c.acquire(ctx, db, "", "SELECT ? + 2"); !errors.Is(err, sql.ErrConnDone) {
 		t.Errorf("acquire after Close: %v, want ErrConnDone", err)
 	}
 }

@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"strings"
+	"time"
 )
 
 // ErrNoIndex is wrapped by the error of a DB made with
@@ -25,17 +26,39 @@ func (db *DB) RefuseFullScans() *DB {
 	return &cp
 }
 
-// checkIndex runs EXPLAIN for query and fails if a table in the plan is
-// read with a full scan.
+// checkIndex runs EXPLAIN for query, reported to the hook with Op
+// "explain", and fails if a table in the plan is read with a full scan.
 func (db *DB) checkIndex(ctx context.Context, t *table, query string, args []any) error {
-	rows, err := db.queryDirect(ctx, "EXPLAIN "+query, args)
+	q := "EXPLAIN " + query
+	var start time.Time
+	if db.hook != nil {
+		ctx, start = db.before(ctx, t.name, "explain", q, len(args))
+	}
+	n, err := db.explain(ctx, t, query, q, args)
+	if db.hook != nil {
+		// A plan that shows a full scan is the guard's verdict, not
+		// the statement's error.
+		serr := err
+		if errors.Is(err, ErrNoIndex) {
+			serr = nil
+		}
+		db.after(ctx, t.name, "explain", q, len(args), start, n, serr)
+	}
+	return err
+}
+
+// explain runs q, the EXPLAIN of query, and reads its plan: an error
+// wrapping [ErrNoIndex] when it shows a full scan. It returns the rows of
+// the plan read.
+func (db *DB) explain(ctx context.Context, t *table, query, q string, args []any) (int64, error) {
+	rows, err := db.queryDirect(ctx, q, args)
 	if err != nil {
-		return fmt.Errorf("sqlgen: EXPLAIN on table %q: %w", t.name, err)
+		return 0, fmt.Errorf("sqlgen: EXPLAIN on table %q: %w", t.name, err)
 	}
 	defer rows.Close()
 	names, err := rows.Columns()
 	if err != nil {
-		return fmt.Errorf("sqlgen: EXPLAIN on table %q: %w", t.name, err)
+		return 0, fmt.Errorf("sqlgen: EXPLAIN on table %q: %w", t.name, err)
 	}
 	vals := make([]sql.NullString, len(names))
 	ptrs := make([]any, len(names))
@@ -57,9 +80,11 @@ func (db *DB) checkIndex(ctx context.Context, t *table, query string, args []any
 		tidb = &tidbPlan{}
 	}
 	var problem string
+	var n int64
 	for rows.Next() {
+		n++
 		if err := rows.Scan(ptrs...); err != nil {
-			return fmt.Errorf("sqlgen: EXPLAIN on table %q: %w", t.name, err)
+			return n, fmt.Errorf("sqlgen: EXPLAIN on table %q: %w", t.name, err)
 		}
 		if tidb != nil {
 			tidb.row(col("id"), col("access object"))
@@ -70,18 +95,18 @@ func (db *DB) checkIndex(ctx context.Context, t *table, query string, args []any
 		}
 	}
 	if err := rows.Err(); err != nil {
-		return fmt.Errorf("sqlgen: EXPLAIN on table %q: %w", t.name, err)
+		return n, fmt.Errorf("sqlgen: EXPLAIN on table %q: %w", t.name, err)
 	}
 	if tidb != nil {
 		problem = tidb.result()
 	} else if !hasColumn(names, "type") {
 		// A plan this guard cannot read must not pass as an indexed one.
-		return fmt.Errorf("sqlgen: EXPLAIN on table %q: its columns %v are neither MySQL's, MariaDB's nor TiDB's; the full-scan guard cannot read the plan: %w", t.name, names, ErrUnsupported)
+		return n, fmt.Errorf("sqlgen: EXPLAIN on table %q: its columns %v are neither MySQL's, MariaDB's nor TiDB's; the full-scan guard cannot read the plan: %w", t.name, names, ErrUnsupported)
 	}
 	if problem != "" {
-		return fmt.Errorf("sqlgen: read of table %q would %s (set AllowNoIndex or use FullScanQuery if that is intended): %s: %w", t.name, problem, query, ErrNoIndex)
+		return n, fmt.Errorf("sqlgen: read of table %q would %s (set AllowNoIndex or use FullScanQuery if that is intended): %s: %w", t.name, problem, query, ErrNoIndex)
 	}
-	return nil
+	return n, nil
 }
 
 // fullScan interprets one row of EXPLAIN (the same columns in MySQL 8 and

@@ -131,7 +131,7 @@ func (db *DB) maxPacket(ctx context.Context, q execQuerier) (int64, error) {
 		return n, nil
 	}
 	var n int64
-	if err := db.lookup(ctx, q, maxPacketQuery, &n); err != nil {
+	if err := db.lookup(ctx, q, "", maxPacketQuery, &n); err != nil {
 		return 0, fmt.Errorf("sqlgen: reading max_allowed_packet: %w", err)
 	}
 	db.dialect.maxPacket.Store(n)
@@ -149,7 +149,7 @@ func (db *DB) interpolates(ctx context.Context, q execQuerier) (bool, error) {
 		return false, nil
 	}
 	var cs string
-	if err := q.QueryRowContext(ctx, interpolationQuery, []byte{'x'}).Scan(&cs); err != nil {
+	if err := db.queryRowOn(ctx, q, "", "lookup", interpolationQuery, []any{[]byte{'x'}}, &cs); err != nil {
 		return false, fmt.Errorf("sqlgen: asking how the driver sends arguments: %w", err)
 	}
 	text := cs == "binary"

@@ -237,7 +237,7 @@ func (db *DB) readTable(ctx context.Context, t *table, filter Filter, opts *Sele
 }
 
 // runSelect checks the index use of query if the DB asks for it, runs it,
-// and reports it to the observer.
+// and reports it to the hook.
 func (db *DB) runSelect(ctx context.Context, t *table, query string, args []any, allowNoIndex bool, each func(p reflect.Value) error) error {
 	if db.readsReplica(ctx) {
 		return db.selectReplicated(ctx, t, query, args, allowNoIndex, each)
@@ -253,12 +253,14 @@ func (db *DB) runSelectHere(ctx context.Context, t *table, query string, args []
 		}
 	}
 	var start time.Time
-	if db.observer != nil {
-		start = time.Now()
+	if db.hook != nil {
+		ctx, start = db.before(ctx, t.name, "query", query, len(args))
 	}
 	n, err := db.scanAll(ctx, t, query, args, each)
-	if db.observer != nil {
-		db.observe(ctx, t, "query", query, len(args), start, n, err)
+	if db.hook != nil {
+		// After the rows are closed and the statement's connection is
+		// back (scanAll's deferred calls).
+		db.after(ctx, t.name, "query", query, len(args), start, n, err)
 	}
 	return err
 }
@@ -449,7 +451,7 @@ func (db *DB) Count(ctx context.Context, model any, filter Filter) (int64, error
 }
 
 // count runs the COUNT(*) query of t on the DB's server, checking its
-// index use first if the DB asks for it, and reports it to the observer.
+// index use first if the DB asks for it, and reports it to the hook.
 func (db *DB) count(ctx context.Context, t *table, query string, args []any, n *int64) error {
 	if db.refuseFullScans {
 		if err := db.checkIndex(ctx, t, query, args); err != nil {
@@ -457,23 +459,23 @@ func (db *DB) count(ctx context.Context, t *table, query string, args []any, n *
 		}
 	}
 	var start time.Time
-	if db.observer != nil {
-		start = time.Now()
+	if db.hook != nil {
+		ctx, start = db.before(ctx, t.name, "count", query, len(args))
 	}
 	err := db.scanCountOf(ctx, t, query, args, n)
 	if err != nil {
 		err = fmt.Errorf("sqlgen: counting table %q: %w", t.name, err)
 		db.connFailed(ctx, err)
 	}
-	if db.observer != nil {
-		db.observe(ctx, t, "count", query, len(args), start, 1, err)
+	if db.hook != nil {
+		db.after(ctx, t.name, "count", query, len(args), start, 1, err)
 	}
 	return err
 }
 
 // scanCountOf reads the single integer a COUNT(*) statement about table t
-// (nil if unknown) returns; the observer's report of a KILL names t. Its errors wrap the
-// context's error when ctx is done.
+// (nil if unknown) returns; the hook's report of a KILL names t. Its
+// errors wrap the context's error when ctx is done.
 func (db *DB) scanCountOf(ctx context.Context, t *table, query string, args []any, n *int64) error {
 	name := ""
 	if t != nil {

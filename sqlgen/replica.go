@@ -284,8 +284,9 @@ func (r *replica) fail(rs *replicaSet) {
 }
 
 // usable reports whether r may serve a read now: it is not being skipped,
-// and, when its lag check is due, it is not too far behind.
-func (r *replica) usable(ctx context.Context, rs *replicaSet) bool {
+// and, when its lag check is due, it is not too far behind. db is the
+// primary's DB, whose hook sees the lag check.
+func (r *replica) usable(ctx context.Context, db *DB, rs *replicaSet) bool {
 	now := time.Now().UnixNano()
 	if now < r.downUntil.Load() {
 		return false
@@ -294,7 +295,7 @@ func (r *replica) usable(ctx context.Context, rs *replicaSet) bool {
 	if now-last < int64(rs.opts.LagCheckInterval) || !r.checkedAt.CompareAndSwap(last, now) {
 		return true
 	}
-	lag, err := r.lag(ctx)
+	lag, err := r.view(db).lag(ctx)
 	if err != nil {
 		var me *mysql.MySQLError
 		if ctx.Err() != nil || errors.As(err, &me) && !replicaFault(ctx, err) {
@@ -310,23 +311,45 @@ func (r *replica) usable(ctx context.Context, rs *replicaSet) bool {
 	return true
 }
 
-// lag reads how far r is behind its primary: -1 when its replication is
-// stopped, 0 when it replicates nothing.
-func (r *replica) lag(ctx context.Context) (time.Duration, error) {
-	rows, err := r.conn.QueryContext(ctx, "SHOW REPLICA STATUS")
+// lag reads how far db's server, a replica, is behind its primary: -1
+// when its replication is stopped, 0 when it replicates nothing. Servers
+// older than SHOW REPLICA STATUS (MariaDB 10.5.1, MySQL 8.0.22) answer
+// SHOW SLAVE STATUS. Each statement is reported to the hook with Op
+// "replica lag".
+func (db *DB) lag(ctx context.Context) (time.Duration, error) {
+	lag, err := db.lagOf(ctx, "SHOW REPLICA STATUS")
+	var me *mysql.MySQLError
+	if errors.As(err, &me) && me.Number == 1064 {
+		lag, err = db.lagOf(ctx, "SHOW SLAVE STATUS")
+	}
+	return lag, err
+}
+
+// lagOf runs q, SHOW REPLICA STATUS or SHOW SLAVE STATUS, and reads the
+// lag it shows (see [DB.lag]).
+func (db *DB) lagOf(ctx context.Context, q string) (time.Duration, error) {
+	var start time.Time
+	if db.hook != nil {
+		ctx, start = db.before(ctx, "", "replica lag", q, 0)
+	}
+	lag, n, err := readLag(ctx, db.conn, q)
+	if db.hook != nil {
+		db.after(ctx, "", "replica lag", q, 0, start, n, err)
+	}
+	return lag, err
+}
+
+// readLag runs q on conn and reads the lag its rows show, and how many
+// rows it read.
+func readLag(ctx context.Context, conn *sql.DB, q string) (time.Duration, int64, error) {
+	rows, err := conn.QueryContext(ctx, q)
 	if err != nil {
-		var me *mysql.MySQLError
-		if !errors.As(err, &me) || me.Number != 1064 {
-			return 0, err
-		}
-		if rows, err = r.conn.QueryContext(ctx, "SHOW SLAVE STATUS"); err != nil {
-			return 0, err
-		}
+		return 0, 0, err
 	}
 	defer rows.Close()
 	cols, err := rows.Columns()
 	if err != nil {
-		return 0, err
+		return 0, 0, err
 	}
 	at := -1
 	for i, c := range cols {
@@ -340,20 +363,22 @@ func (r *replica) lag(ctx context.Context) (time.Duration, error) {
 		dest[i] = &vals[i]
 	}
 	var lag time.Duration
+	var n int64
 	for rows.Next() {
+		n++
 		if err := rows.Scan(dest...); err != nil {
-			return 0, err
+			return 0, n, err
 		}
 		if at < 0 || !vals[at].Valid {
-			return -1, rows.Close()
+			return -1, n, rows.Close()
 		}
 		s, err := strconv.ParseInt(vals[at].String, 10, 64)
 		if err != nil {
-			return -1, rows.Close()
+			return -1, n, rows.Close()
 		}
 		lag = max(lag, time.Duration(s)*time.Second)
 	}
-	return lag, rows.Err()
+	return lag, n, rows.Err()
 }
 
 // replicaFault reports whether err, met by a read on a replica while ctx
@@ -415,7 +440,7 @@ func (rs *replicaSet) read(ctx context.Context, db *DB, retry bool, fn func(on *
 	start := rs.next.Add(1)
 	for i := uint32(0); i < n; i++ {
 		r := rs.reps[(start+i)%n]
-		if !r.usable(ctx, rs) {
+		if !r.usable(ctx, db, rs) {
 			if err := ctx.Err(); err != nil {
 				return err
 			}
@@ -480,7 +505,7 @@ func (db *DB) recordGlobal(ctx context.Context, w *writeMarks, mysqlSet bool) er
 		q = "SELECT @@GLOBAL.gtid_executed"
 	}
 	var s sql.NullString
-	if err := db.conn.QueryRowContext(ctx, q).Scan(&s); err != nil {
+	if err := db.queryRowOn(ctx, db.conn, "", "gtid position", q, nil, &s); err != nil {
 		return fmt.Errorf("sqlgen: reading the primary's GTID position: %w", err)
 	}
 	w.record(db.conn, mysqlSet, s.String)
@@ -495,7 +520,7 @@ func (db *DB) waitFor(ctx context.Context, mysqlSet bool, pos string, d time.Dur
 		q = "SELECT WAIT_FOR_EXECUTED_GTID_SET(?, ?)"
 	}
 	var res sql.NullInt64
-	if err := db.conn.QueryRowContext(ctx, q, pos, d.Seconds()).Scan(&res); err != nil {
+	if err := db.queryRowOn(ctx, db.conn, "", "gtid wait", q, []any{pos, d.Seconds()}, &res); err != nil {
 		return err
 	}
 	if !res.Valid || res.Int64 != 0 {
@@ -539,7 +564,7 @@ func (db *DB) execRecorded(ctx context.Context, w *writeMarks, st *txState, tabl
 		q = "SELECT @@GLOBAL.gtid_executed"
 	}
 	var s sql.NullString
-	if perr := conn.QueryRowContext(ctx, q).Scan(&s); perr != nil || s.String == "" {
+	if perr := db.queryRowOn(ctx, conn, table, "gtid position", q, nil, &s); perr != nil || s.String == "" {
 		w.markUnknown(db.conn)
 	} else {
 		w.record(db.conn, mysqlSet, s.String)

@@ -34,6 +34,14 @@ import (
 //
 // Whatever the path, an error returned while the caller's context is done
 // wraps the context's error ([withCtxErr]).
+//
+// The statements sqlgen sends for itself along the way (the prepares of
+// the statement cache, SELECT CONNECTION_ID(), the look-ups of the
+// server's settings) go through [DB.prepare] and [DB.queryRowOn] below,
+// which report them to the hook ([Hook], [Observer]) as the callers of
+// these functions report the statements they run (db.go, query.go,
+// batcher.go), and the transactions' BEGIN, COMMIT and ROLLBACK go
+// through [DB.begin] and [txState.end] (tx.go).
 
 // withCtxErr returns err, made to wrap the context's error as well when
 // ctx is done: when the context ends mid-statement, database/sql and the
@@ -112,19 +120,19 @@ func (db *DB) runExecHere(ctx context.Context, st *txState, table, query string,
 		}
 	}
 	if st != nil {
-		return db.execInTx(ctx, st, query, args)
+		return db.execInTx(ctx, st, table, query, args)
 	}
 	if db.stmts != nil {
-		return db.execCached(ctx, query, args)
+		return db.execCached(ctx, table, query, args)
 	}
 	// A concrete call, not through an interface: args can then stay on
 	// the caller's stack.
 	return db.conn.ExecContext(ctx, query, args...)
 }
 
-func (db *DB) execInTx(ctx context.Context, st *txState, query string, args []any) (sql.Result, error) {
+func (db *DB) execInTx(ctx context.Context, st *txState, table, query string, args []any) (sql.Result, error) {
 	if db.stmts != nil {
-		s, err := db.txStmt(ctx, st, query)
+		s, err := db.txStmt(ctx, st, table, query)
 		if err != nil {
 			return nil, err
 		}
@@ -137,8 +145,8 @@ func (db *DB) execInTx(ctx context.Context, st *txState, query string, args []an
 	return st.tx.ExecContext(ctx, query, args...)
 }
 
-func (db *DB) execCached(ctx context.Context, query string, args []any) (sql.Result, error) {
-	cs, err := db.stmts.acquire(ctx, db.conn, query)
+func (db *DB) execCached(ctx context.Context, table, query string, args []any) (sql.Result, error) {
+	cs, err := db.stmts.acquire(ctx, db, table, query)
 	if err != nil {
 		return nil, err
 	}
@@ -149,7 +157,7 @@ func (db *DB) execCached(ctx context.Context, query string, args []any) (sql.Res
 
 func (db *DB) execInTxCancel(ctx context.Context, st *txState, table, query string, args []any) (sql.Result, error) {
 	k := db.watch(ctx, table, st.id)
-	res, err := db.execInTx(ctx, st, query, args)
+	res, err := db.execInTx(ctx, st, table, query, args)
 	settle(k, st.conn, false)
 	return res, err
 }
@@ -194,7 +202,7 @@ func (db *DB) execOnConnHere(ctx context.Context, ex execQuerier, table, query s
 	if db.serverCancel && ctx.Done() != nil {
 		switch q := ex.(type) {
 		case *sql.Conn:
-			id, err := connID(ctx, q)
+			id, err := db.connID(ctx, q)
 			if err != nil {
 				return nil, err
 			}
@@ -237,7 +245,7 @@ func (db *DB) query(ctx context.Context, table, query string, args []any) (*sql.
 		if st != nil {
 			if st.id > 0 {
 				r := run{k: db.watch(ctx, table, st.id), on: st.conn}
-				rows, err := db.queryInTx(ctx, st, query, args)
+				rows, err := db.queryInTx(ctx, st, table, query, args)
 				if err != nil {
 					r.end()
 					return nil, run{}, err
@@ -264,19 +272,19 @@ func (db *DB) query(ctx context.Context, table, query string, args []any) (*sql.
 			}
 		}
 	}
-	rows, err := db.queryOn(ctx, st, query, args)
+	rows, err := db.queryOn(ctx, st, table, query, args)
 	return rows, run{}, err
 }
 
 // queryOn runs a statement that returns rows in st, the context's
 // transaction, or when st is nil through the statement cache or on the
 // pool.
-func (db *DB) queryOn(ctx context.Context, st *txState, query string, args []any) (*sql.Rows, error) {
+func (db *DB) queryOn(ctx context.Context, st *txState, table, query string, args []any) (*sql.Rows, error) {
 	if st != nil {
-		return db.queryInTx(ctx, st, query, args)
+		return db.queryInTx(ctx, st, table, query, args)
 	}
 	if db.stmts != nil {
-		cs, err := db.stmts.acquire(ctx, db.conn, query)
+		cs, err := db.stmts.acquire(ctx, db, table, query)
 		if err != nil {
 			return nil, err
 		}
@@ -289,9 +297,9 @@ func (db *DB) queryOn(ctx context.Context, st *txState, query string, args []any
 	return db.conn.QueryContext(ctx, query, args...)
 }
 
-func (db *DB) queryInTx(ctx context.Context, st *txState, query string, args []any) (*sql.Rows, error) {
+func (db *DB) queryInTx(ctx context.Context, st *txState, table, query string, args []any) (*sql.Rows, error) {
 	if db.stmts != nil {
-		s, err := db.txStmt(ctx, st, query)
+		s, err := db.txStmt(ctx, st, table, query)
 		if err != nil {
 			return nil, err
 		}
@@ -306,9 +314,55 @@ func (db *DB) queryInTx(ctx context.Context, st *txState, query string, args []a
 
 // lookup reads one value the library needs from the server (VERSION(),
 // @@max_allowed_packet, @@auto_increment_increment) into dest, on q, or
-// when q is nil on the context's transaction or the pool. It never needs
-// a second connection inside a transaction, and never goes through the
+// when q is nil on the context's transaction or the pool, and reports it
+// to the hook (Op "lookup", about table, "" if none). It never needs a
+// second connection inside a transaction, and never goes through the
 // statement cache.
-func (db *DB) lookup(ctx context.Context, q execQuerier, query string, dest any) error {
-	return withCtxErr(ctx, db.on(ctx, q).QueryRowContext(ctx, query).Scan(dest))
+func (db *DB) lookup(ctx context.Context, q execQuerier, table, query string, dest any) error {
+	return withCtxErr(ctx, db.queryRowOn(ctx, db.on(ctx, q), table, "lookup", query, nil, dest))
+}
+
+// rowQuerier is what a statement of sqlgen's own that reads one row runs
+// on: a *sql.DB, *sql.Conn or *sql.Tx.
+type rowQuerier interface {
+	QueryRowContext(ctx context.Context, query string, args ...any) *sql.Row
+}
+
+// queryRowOn runs query, a statement of sqlgen's own (a look-up, a GTID
+// position or wait) that reads one row, on q and scans that row into dest,
+// reporting it to the hook with op and table. Its rows are 1, or 0 when
+// there is none.
+func (db *DB) queryRowOn(ctx context.Context, q rowQuerier, table, op, query string, args []any, dest ...any) error {
+	if db.hook == nil {
+		return q.QueryRowContext(ctx, query, args...).Scan(dest...)
+	}
+	ctx, start := db.before(ctx, table, op, query, len(args))
+	err := q.QueryRowContext(ctx, query, args...).Scan(dest...)
+	n := int64(1)
+	switch {
+	case errors.Is(err, sql.ErrNoRows):
+		n = 0
+	case err != nil:
+		n = -1
+	}
+	db.after(ctx, table, op, query, len(args), start, n, err)
+	return err
+}
+
+// preparer is a *sql.DB or *sql.Tx, which a statement of [WithStmtCache]
+// is prepared on.
+type preparer interface {
+	PrepareContext(ctx context.Context, query string) (*sql.Stmt, error)
+}
+
+// prepare prepares query on p for the statement cache, reporting it to
+// the hook (Op "prepare", about table).
+func (db *DB) prepare(ctx context.Context, p preparer, table, query string) (*sql.Stmt, error) {
+	if db.hook == nil {
+		return p.PrepareContext(ctx, query)
+	}
+	ctx, start := db.before(ctx, table, "prepare", query, 0)
+	s, err := p.PrepareContext(ctx, query)
+	db.after(ctx, table, "prepare", query, 0, start, -1, err)
+	return s, err
 }

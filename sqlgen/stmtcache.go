@@ -66,15 +66,16 @@ type cachedStmt struct {
 	refs int // users holding it, plus one while it is in the cache
 }
 
-// acquire returns the cached statement for query, preparing it on conn
-// (outside a transaction: inside one, see [DB.txStmt]) if it is not
-// cached. The caller runs it and then calls release.
-func (c *stmtCache) acquire(ctx context.Context, conn *sql.DB, query string) (*cachedStmt, error) {
+// acquire returns the cached statement for query, preparing it on db's
+// pool (outside a transaction: inside one, see [DB.txStmt]) if it is not
+// cached; table is the statement's, for the hook's report of the prepare.
+// The caller runs it and then calls release.
+func (c *stmtCache) acquire(ctx context.Context, db *DB, table, query string) (*cachedStmt, error) {
 	if cs, err := c.lookup(query); cs != nil || err != nil {
 		return cs, err
 	}
 	// Prepare outside the lock: it is a round trip.
-	stmt, err := conn.PrepareContext(ctx, query)
+	stmt, err := db.prepare(ctx, db.conn, table, query)
 	if err != nil {
 		return nil, err
 	}
@@ -178,7 +179,7 @@ func (c *stmtCache) len() int {
 // by database/sql when the transaction ends). It returns nil when the
 // transaction already keeps as many statements as the cache: the
 // statement then runs without one.
-func (db *DB) txStmt(ctx context.Context, st *txState, query string) (*sql.Stmt, error) {
+func (db *DB) txStmt(ctx context.Context, st *txState, table, query string) (*sql.Stmt, error) {
 	st.mu.Lock()
 	defer st.mu.Unlock()
 	if s, ok := st.stmts[query]; ok {
@@ -200,7 +201,7 @@ func (db *DB) txStmt(ctx context.Context, st *txState, query string) (*sql.Stmt,
 		// statement is closed.
 		s = st.tx.StmtContext(ctx, cs.stmt)
 		db.stmts.release(cs)
-	} else if s, err = st.tx.PrepareContext(ctx, query); err != nil {
+	} else if s, err = db.prepare(ctx, st.tx, table, query); err != nil {
 		return nil, err
 	}
 	if st.stmts == nil {
@@ -250,8 +251,8 @@ func (db *DB) Close() error {
 // run.go), without server-side cancellation (which needs to know when the
 // rows are closed: [DB.query] does). Its errors wrap the context's error
 // when ctx is done.
-func (db *DB) queryRows(ctx context.Context, query string, args []any) (*sql.Rows, error) {
-	rows, err := db.queryOn(ctx, db.txOf(ctx), query, args)
+func (db *DB) queryRows(ctx context.Context, table, query string, args []any) (*sql.Rows, error) {
+	rows, err := db.queryOn(ctx, db.txOf(ctx), table, query, args)
 	if err != nil {
 		return nil, withCtxErr(ctx, err)
 	}

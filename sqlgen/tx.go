@@ -60,6 +60,13 @@ type txState struct {
 	// is off or unknown.
 	id int64
 
+	// For the hook's reports of COMMIT and ROLLBACK, when the DB that
+	// began the transaction has one: that DB, the context the
+	// transaction was begun with and the table it is about ("" if none).
+	db    *DB
+	ctx   context.Context
+	table string
+
 	// The statements of [WithStmtCache] prepared on the transaction,
 	// by SQL text (closed by database/sql when it ends).
 	mu    sync.Mutex
@@ -69,7 +76,7 @@ type txState struct {
 // commit commits the transaction and returns its connection to the pool
 // if sqlgen took one for it.
 func (st *txState) commit() error {
-	err := st.tx.Commit()
+	err := st.end("commit")
 	st.release()
 	return err
 }
@@ -77,9 +84,51 @@ func (st *txState) commit() error {
 // rollback rolls the transaction back and returns its connection to the
 // pool if sqlgen took one for it.
 func (st *txState) rollback() error {
-	err := st.tx.Rollback()
+	err := st.end("rollback")
 	st.release()
 	return err
+}
+
+// end commits (op "commit") or rolls back the transaction, reporting the
+// COMMIT or ROLLBACK to the hook of the DB that began it, with the context
+// it was begun with.
+func (st *txState) end(op string) error {
+	if st.db == nil {
+		if op == "commit" {
+			return st.tx.Commit()
+		}
+		return st.tx.Rollback()
+	}
+	q := "ROLLBACK"
+	if op == "commit" {
+		q = "COMMIT"
+	}
+	ctx, start := st.db.before(st.ctx, st.table, op, q, 0)
+	var err error
+	if op == "commit" {
+		err = st.tx.Commit()
+	} else {
+		err = st.tx.Rollback()
+	}
+	st.db.after(ctx, st.table, op, q, 0, start, -1, err)
+	return err
+}
+
+// beginner is a *sql.DB or *sql.Conn, which a transaction begins on.
+type beginner interface {
+	BeginTx(ctx context.Context, opts *sql.TxOptions) (*sql.Tx, error)
+}
+
+// begin begins a transaction on b, reporting its BEGIN to the hook (Op
+// "begin", about table, "" if none).
+func (db *DB) begin(ctx context.Context, b beginner, table string) (*sql.Tx, error) {
+	if db.hook == nil {
+		return b.BeginTx(ctx, nil)
+	}
+	hctx, start := db.before(ctx, table, "begin", "BEGIN", 0)
+	tx, err := b.BeginTx(hctx, nil)
+	db.after(hctx, table, "begin", "BEGIN", 0, start, -1, err)
+	return tx, err
 }
 
 func (st *txState) release() {
@@ -93,8 +142,13 @@ func (st *txState) release() {
 // pin is set and server-side cancellation is on, on a connection taken
 // from the pool for it (returned by commit or rollback), so that its
 // statements can be stopped on the server; otherwise on the pool's choice.
-func (db *DB) beginTx(ctx context.Context, conn *sql.Conn, pin bool) (context.Context, *txState, error) {
+// table is what the transaction is about, for the hook's reports of its
+// BEGIN, COMMIT and ROLLBACK ("" if nothing in particular).
+func (db *DB) beginTx(ctx context.Context, table string, conn *sql.Conn, pin bool) (context.Context, *txState, error) {
 	st := &txState{conn: conn}
+	if db.hook != nil {
+		st.db, st.ctx, st.table = db, ctx, table
+	}
 	if conn == nil && pin && db.serverCancel {
 		c, err := db.conn.Conn(ctx)
 		if err != nil {
@@ -103,7 +157,7 @@ func (db *DB) beginTx(ctx context.Context, conn *sql.Conn, pin bool) (context.Co
 		st.conn, st.own = c, true
 	}
 	if st.conn != nil && db.serverCancel {
-		id, err := connID(ctx, st.conn)
+		id, err := db.connID(ctx, st.conn)
 		if err != nil && ctx.Err() != nil {
 			st.release()
 			return nil, nil, fmt.Errorf("sqlgen: beginning a transaction: %w", withCtxErr(ctx, err))
@@ -112,7 +166,7 @@ func (db *DB) beginTx(ctx context.Context, conn *sql.Conn, pin bool) (context.Co
 	}
 	var err error
 	if st.conn != nil {
-		st.tx, err = st.conn.BeginTx(ctx, nil)
+		st.tx, err = db.begin(ctx, st.conn, table)
 		if err != nil && st.own && errors.Is(err, driver.ErrBadConn) && ctx.Err() == nil {
 			// A pinned connection gets no second chance from the pool:
 			// begin on the pool's choice instead.
@@ -121,7 +175,7 @@ func (db *DB) beginTx(ctx context.Context, conn *sql.Conn, pin bool) (context.Co
 		}
 	}
 	if st.conn == nil {
-		st.tx, err = db.conn.BeginTx(ctx, nil)
+		st.tx, err = db.begin(ctx, db.conn, table)
 	}
 	if err != nil {
 		st.release()
@@ -148,7 +202,7 @@ func (db *DB) WithTx(ctx context.Context) (context.Context, *sql.Tx, error) {
 	if db.HasTx(ctx) {
 		return nil, nil, fmt.Errorf("sqlgen: WithTx: %w", ErrTxInProgress)
 	}
-	txCtx, st, err := db.beginTx(ctx, nil, false)
+	txCtx, st, err := db.beginTx(ctx, "", nil, false)
 	if err != nil {
 		return nil, nil, err
 	}
@@ -195,7 +249,7 @@ func (db *DB) Transact(ctx context.Context, fn func(ctx context.Context) error) 
 	if db.HasTx(ctx) {
 		return fmt.Errorf("sqlgen: Transact: %w", ErrTxInProgress)
 	}
-	txCtx, st, err := db.beginTx(ctx, nil, true)
+	txCtx, st, err := db.beginTx(ctx, "", nil, true)
 	if err != nil {
 		return err
 	}

@@ -190,11 +190,19 @@ func testPacketPath(t *testing.T, db *sqlgen.DB, log *sqlgentest.Recorder, text 
 	x := func(n int) []byte { return bytes.Repeat([]byte("x"), n) }
 	str := func(s string, n int) *string { v := strings.Repeat(s, n); return &v }
 	var count int64
-	// next checks that nothing was sent and that the next, unrelated
-	// call on the pool works.
+	// next checks that nothing was sent but the look-ups of the server's
+	// settings the size check needs (max_allowed_packet, how the driver
+	// sends arguments: Op "lookup", sent the first time), and that the
+	// next, unrelated call on the pool works.
 	next := func(what string) {
 		t.Helper()
-		if ev := log.Take(); len(ev) != 0 {
+		var ev []sqlgen.Event
+		for _, e := range log.Take() {
+			if e.Op != "lookup" {
+				ev = append(ev, e)
+			}
+		}
+		if len(ev) != 0 {
 			t.Errorf("%s: %d statements sent, want none: %v", what, len(ev), ev[0].SQL[:min(80, len(ev[0].SQL))])
 		}
 		n, err := db.Count(ctx, &pktBlob{}, nil)

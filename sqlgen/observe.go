@@ -52,6 +52,12 @@ type Event struct {
 	Rows     int64         // rows read (reads) or affected (writes), -1 if unknown (0 in [Hook.Before])
 	Err      error         // the statement's error, if any (nil in [Hook.Before])
 	Replica  int           // the replica that ran it: 1 for the first of WithReplicas, ...; 0 for the primary
+	// Server is the server's family as far as the DB knows it: "mysql",
+	// "mariadb" or "tidb" once it has read the server's VERSION() (the
+	// first time a statement depends on it: a filter on a JSON column,
+	// read replicas, TiDB's limits) or was told it ([WithServerVersion]),
+	// "" until then.
+	Server string
 }
 
 // Observer is called once for every statement a DB sends, after it ends,
@@ -201,7 +207,7 @@ func SlogObserver(l *slog.Logger, slow time.Duration) Observer {
 // must not be nil (callers check db.hook first, so that a DB without one
 // pays nothing), and returns the context to send it with and its start.
 func (db *DB) before(ctx context.Context, table, op, query string, nargs int) (context.Context, time.Time) {
-	if d := db.hook.Before(ctx, Event{Table: table, Op: op, SQL: query, Args: nargs, Replica: db.replicaNo}); d != nil {
+	if d := db.hook.Before(ctx, Event{Table: table, Op: op, SQL: query, Args: nargs, Replica: db.replicaNo, Server: db.serverName()}); d != nil {
 		ctx = d
 	}
 	return ctx, time.Now()
@@ -210,5 +216,18 @@ func (db *DB) before(ctx context.Context, table, op, query string, nargs int) (c
 // after reports a statement that ended to the DB's hook; ctx is the one
 // before returned.
 func (db *DB) after(ctx context.Context, table, op, query string, nargs int, start time.Time, rows int64, err error) {
-	db.hook.After(ctx, Event{Table: table, Op: op, SQL: query, Args: nargs, Duration: time.Since(start), Rows: rows, Err: err, Replica: db.replicaNo})
+	db.hook.After(ctx, Event{Table: table, Op: op, SQL: query, Args: nargs, Duration: time.Since(start), Rows: rows, Err: err, Replica: db.replicaNo, Server: db.serverName()})
+}
+
+// serverName is Event.Server: the server's family as far as the DB knows.
+func (db *DB) serverName() string {
+	switch serverKind(db.dialect.kind.Load()) {
+	case kindMySQL:
+		return "mysql"
+	case kindMariaDB:
+		return "mariadb"
+	case kindTiDB:
+		return "tidb"
+	}
+	return ""
 }

@@ -21,10 +21,11 @@ FUZZTIME ?= 10000x
 # Today that is go 1.24.0 for the library (package weak, and
 # go-sql-driver/mysql v1.10 needs 1.24), live/ and benchmarks/, and go 1.25.0
 # for examples/ (graphql-go v1.11 and OpenTelemetry, via go-mysql-server,
-# need 1.25); compat/ is at 1.24.0 and compat/vitess/ at the 1.26.8 that
-# vitess.io/vitess itself requires. Raise a module's line only when its code or a dependency needs
+# need 1.25) and otel/ (OpenTelemetry v1.43 needs 1.25); compat/ is at
+# 1.24.0 and compat/vitess/ at the 1.26.8 that vitess.io/vitess itself
+# requires. Raise a module's line only when its code or a dependency needs
 # it; never raise the library's for a tool or an example.
-MODULES := . examples benchmarks live compat compat/vitess
+MODULES := . examples benchmarks live compat compat/vitess otel
 
 # staticcheck, pinned, built once per Go release into a repository-local
 # GOBIN (.tools/, ignored by git and by ./... patterns), so a fresh clone
@@ -43,7 +44,7 @@ help:
 	@echo '                   (starts a throwaway server under /tmp if needed)'
 	@echo '  make vet         gofmt check and go vet'
 	@echo '  make lint        vet, then in every module: go mod tidy -diff, go vet, staticcheck'
-	@echo '  make test        db + lint, go test -race (library, examples, live), then fuzz-short'
+	@echo '  make test        db + lint, go test -race (library, examples, live, otel), then fuzz-short'
 	@echo '                   (live/ and examples/graphql start their own throwaway MariaDB with a binary log)'
 	@echo '  make fuzz-short  run every Fuzz* target for $(FUZZTIME) (FUZZTIME=50000x or 30s)'
 	@echo '  make demo        run the quickstart example (examples/quickstart)'
@@ -92,6 +93,7 @@ test: db lint
 	go test -race -count=1 ./...
 	cd examples && go test -race -count=1 ./...
 	cd live && go test -race -count=1 ./...
+	cd otel && go test -race -count=1 ./...
 	cd compat && go test -count=1 ./...
 	cd compat/vitess && go test -race -count=1 ./...
 	$(MAKE) bench-smoke

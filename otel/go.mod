@@ -5,6 +5,7 @@ go 1.25.0
 replace github.com/seed-b2691315/sqlgen => ../
 
 require (
+	github.com/DATA-DOG/go-sqlmock v1.5.2
 	github.com/go-sql-driver/mysql v1.10.1
 	github.com/seed-b2691315/sqlgen v0.0.0-00010101000000-000000000000
 	go.opentelemetry.io/otel v1.43.0

@@ -339,3 +339,44 @@ func ExampleSchema_BuildStruct() {
 	// 42 7 Ann true dark
 	// [42 7 Ann <nil> {"theme":"dark"}]
 }
+
+// timingHook is a [sqlgen.Hook] that puts the start of each statement in
+// its context and prints the statement after it, as a tracer would start
+// and end a span.
+type timingHook struct{}
+
+type startKey struct{}
+
+func (timingHook) Before(ctx context.Context, e sqlgen.Event) context.Context {
+	fmt.Printf("before %s %q\n", e.Op, e.Table)
+	return context.WithValue(ctx, startKey{}, time.Now())
+}
+
+func (timingHook) After(ctx context.Context, e sqlgen.Event) {
+	_, ok := ctx.Value(startKey{}).(time.Time) // what Before put there
+	fmt.Printf("after %s: %s (rows %d, err %v, started %v)\n", e.Op, e.SQL, e.Rows, e.Err, ok)
+}
+
+func ExampleWithHook() {
+	conn, mock := exampleConn()
+	defer conn.Close()
+	db := sqlgen.NewDB(conn, exampleSchema(), sqlgen.WithHook(timingHook{}))
+
+	mock.ExpectBegin()
+	mock.ExpectExec("UPDATE `users` SET `org_id`=?,`name`=?,`email`=?,`settings`=? WHERE `id`=?").
+		WithArgs(int64(7), "Ann", nil, `{"theme":""}`, int64(1)).WillReturnResult(sqlmock.NewResult(0, 1))
+	mock.ExpectCommit()
+	err := db.Transact(context.Background(), func(ctx context.Context) error {
+		return db.UpdateRow(ctx, &User{ID: 1, OrgID: 7, Name: "Ann"})
+	})
+	fmt.Println(err)
+	exampleDone(mock)
+	// Output:
+	// before begin ""
+	// after begin: BEGIN (rows -1, err <nil>, started true)
+	// before update "users"
+	// after update: UPDATE `users` SET `org_id`=?,`name`=?,`email`=?,`settings`=? WHERE `id`=? (rows 1, err <nil>, started true)
+	// before commit ""
+	// after commit: COMMIT (rows -1, err <nil>, started true)
+	// <nil>
+}

@@ -97,9 +97,16 @@
 //
 // # Observability
 //
-// [WithObserver] reports every statement (table, operation, SQL, argument
-// count, duration, rows, error); [SlogObserver] logs them with log/slog.
-// A DB without an observer pays nothing for it.
+// [WithObserver] reports every statement the DB sends (table, operation,
+// SQL, argument count, duration, rows, error): reads and writes, the
+// BEGIN, COMMIT and ROLLBACK of the transactions it begins, the prepares
+// of the statement cache, its EXPLAINs and its look-ups of the server's
+// settings (see [Hook] for the list and what database/sql does unseen);
+// [SlogObserver] logs them with log/slog. [WithHook] is called before
+// and after each statement, and may put a span in the statement's
+// context: the nested module github.com/seed-b2691315/sqlgen/otel traces
+// statements with OpenTelemetry on it. A DB without an observer or a hook
+// pays nothing for them.
 //
 // # Transactions
 //

@@ -11,9 +11,9 @@ import (
 
 // Where a statement runs.
 //
-// Every statement of a DB call goes through the functions of this file,
-// which decide where it runs; they take its SQL text and arguments as
-// given (for the reads, as the planner of plan.go made them):
+// The reads and writes of a DB's calls go through the functions of this
+// file, which decide where they run; they take the SQL text and arguments
+// as given (for the reads, as the planner of plan.go made them):
 //
 //   - in the transaction the context carries for the DB's *sql.DB (a
 //     context carries at most one per *sql.DB: see [txKey]), through a
@@ -35,13 +35,19 @@ import (
 // Whatever the path, an error returned while the caller's context is done
 // wraps the context's error ([withCtxErr]).
 //
-// The statements sqlgen sends for itself along the way (the prepares of
-// the statement cache, SELECT CONNECTION_ID(), the look-ups of the
-// server's settings) go through [DB.prepare] and [DB.queryRowOn] below,
-// which report them to the hook ([Hook], [Observer]) as the callers of
-// these functions report the statements they run (db.go, query.go,
-// batcher.go), and the transactions' BEGIN, COMMIT and ROLLBACK go
-// through [DB.begin] and [txState.end] (tx.go).
+// Every statement a DB sends is reported to its hook ([Hook], [Observer];
+// observe.go's [DB.before] and [DB.after], called only when the DB has
+// one): the reads and writes by the callers of these functions (db.go,
+// query.go, batcher.go), which report them once their last row is read;
+// the statements sqlgen sends for itself along the way by the functions
+// that send them: the prepares of the statement cache ([DB.prepare]), the
+// look-ups of the server's settings, SELECT CONNECTION_ID() and the GTID
+// reads and waits of read replicas ([DB.queryRowOn]), the transactions'
+// BEGIN, COMMIT and ROLLBACK ([DB.begin], [txState.end] in tx.go), the
+// EXPLAIN of the index guard ([DB.checkIndex], run with [DB.queryDirect]
+// where the read runs), a replica's lag check ([DB.lag] in replica.go) and
+// the KILL QUERY of server-side cancellation ([killer.fire] in
+// cancel.go).
 
 // withCtxErr returns err, made to wrap the context's error as well when
 // ctx is done: when the context ends mid-statement, database/sql and the

@@ -198,6 +198,8 @@ func (db *DB) beginTx(ctx context.Context, table string, conn *sql.Conn, pin boo
 //
 // Statements in a WithTx transaction are not stopped on the server when
 // their context ends (see [WithoutServerCancel]); [DB.Transact] stops them.
+// Its BEGIN is reported to the DB's [Hook] or [Observer]; the COMMIT or
+// ROLLBACK the caller runs on the *sql.Tx is the caller's, and is not.
 func (db *DB) WithTx(ctx context.Context) (context.Context, *sql.Tx, error) {
 	if db.HasTx(ctx) {
 		return nil, nil, fmt.Errorf("sqlgen: WithTx: %w", ErrTxInProgress)
@@ -215,7 +217,9 @@ func (db *DB) WithTx(ctx context.Context) (context.Context, *sql.Tx, error) {
 // the statements of a transaction of another *sql.DB would run in that
 // other database. A context that already carries a transaction for this
 // DB's *sql.DB is refused with [ErrTxInProgress]. As with [DB.WithTx], its
-// statements are not stopped on the server when their context ends.
+// statements are not stopped on the server when their context ends. The
+// statements the DB runs in it are reported to its [Hook] or [Observer];
+// its BEGIN, COMMIT and ROLLBACK are the caller's, and are not.
 func (db *DB) WithExistingTx(ctx context.Context, tx *sql.Tx) (context.Context, error) {
 	if tx == nil {
 		return nil, fmt.Errorf("sqlgen: WithExistingTx: nil transaction: %w", ErrInvalidArgument)

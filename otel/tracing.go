@@ -60,13 +60,21 @@ func (h *hook) Before(ctx context.Context, e sqlgen.Event) context.Context {
 	if e.Replica != 0 {
 		attrs = append(attrs, ReplicaKey.Int(e.Replica))
 	}
-	ctx, _ = h.tracer.Start(ctx, name, trace.WithSpanKind(trace.SpanKindClient), trace.WithAttributes(attrs...))
-	return ctx
+	ctx, span := h.tracer.Start(ctx, name, trace.WithSpanKind(trace.SpanKindClient), trace.WithAttributes(attrs...))
+	// Kept under a key of this hook's too: with other hooks after this one
+	// (sqlgen.WithHook), the context After gets may hold their spans.
+	return context.WithValue(ctx, spanKey{h}, span)
 }
+
+// spanKey is the context key of the span a hook started for a statement.
+type spanKey struct{ h *hook }
 
 // After ends the span Before started, with the statement's outcome.
 func (h *hook) After(ctx context.Context, e sqlgen.Event) {
-	span := trace.SpanFromContext(ctx)
+	span, ok := ctx.Value(spanKey{h}).(trace.Span)
+	if !ok {
+		return
+	}
 	if e.Rows >= 0 && returnsRows(e) {
 		span.SetAttributes(semconv.DBResponseReturnedRows(int(e.Rows)))
 	}

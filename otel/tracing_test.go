@@ -294,3 +294,22 @@ func TestTracingStmtCache(t *testing.T) {
 		}
 	}
 }
+
+// TestTracingTwoProviders: two tracing hooks on one DB each end their own
+// span (the context After gets holds both).
+func TestTracingTwoProviders(t *testing.T) {
+	t.Parallel()
+	rec2 := tracetest.NewSpanRecorder()
+	tp2 := sdktrace.NewTracerProvider(sdktrace.WithSpanProcessor(rec2))
+	db, rec, ctx, parent, _ := setup(t, sqlgenotel.WithTracing(tp2))
+	if _, err := db.InsertRow(ctx, &item{Body: "a"}); err != nil {
+		t.Fatal(err)
+	}
+	parent.End() // of the first provider
+	for i, r := range []*tracetest.SpanRecorder{rec, rec2} {
+		ended, started := r.Ended(), r.Started()
+		if len(started) != len(ended) || len(ended) == 0 || ended[0].Name() != "INSERT items" {
+			t.Errorf("provider %d: %d spans started, %d ended: %v", i+1, len(started), len(ended), ended)
+		}
+	}
+}

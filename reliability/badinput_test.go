@@ -414,7 +414,17 @@ func TestNonFiniteFloats(t *testing.T) {
 					default:
 						named++
 					}
-					if ev := log.Take(); len(ev) > 0 && err != nil && namesColumn(err, "ratios", fc.col) && mysqlErrorNumber(err) == 0 {
+					// The SELECT VERSION() the planner reads the first
+					// time a JSON column is compared (Op "lookup", no
+					// value in it) may precede the refusal; the read
+					// itself must not.
+					var ev []sqlgen.Event
+					for _, e := range log.Take() {
+						if e.Op != "lookup" {
+							ev = append(ev, e)
+						}
+					}
+					if len(ev) > 0 && err != nil && namesColumn(err, "ratios", fc.col) && mysqlErrorNumber(err) == 0 {
 						t.Errorf("%s: refused, but only after sending %q", what, ev[0].SQL)
 					}
 				}

@@ -110,7 +110,7 @@ func TestBatchedReadsIsolateBadRows(t *testing.T) {
 					t.Errorf("caller %d: %+v, want %+v", i, *got[i], want)
 				}
 			}
-			if ev := log.Take(); len(ev) != 1 {
+			if ev := bpStatements(t, log.Take()); len(ev) != 1 {
 				t.Errorf("%d QueryRows took %d statements, want 1 merged: %v", n, len(ev), ev)
 			}
 
@@ -142,7 +142,7 @@ func TestBatchedReadsIsolateBadRows(t *testing.T) {
 					}
 				}
 			}
-			if ev := log.Take(); len(ev) != 1 {
+			if ev := bpStatements(t, log.Take()); len(ev) != 1 {
 				t.Errorf("10 Queries took %d statements, want 1 merged: %v", len(ev), ev)
 			}
 		})
@@ -197,7 +197,7 @@ func TestBatchedQueryRowBounded(t *testing.T) {
 				t.Error(err)
 			}
 			var byGrp, byID int
-			for _, e := range log.Take() {
+			for _, e := range bpStatements(t, log.Take()) {
 				switch {
 				case strings.Contains(e.SQL, "WHERE `grp`"):
 					byGrp++
@@ -306,7 +306,7 @@ func TestBatchedReadsNoAliasing(t *testing.T) {
 					t.Fatalf("caller %d: %v", i, err)
 				}
 			}
-			if ev := log.Take(); len(ev) != 1 {
+			if ev := bpStatements(t, log.Take()); len(ev) != 1 {
 				t.Errorf("%d reads of one row took %d statements, want 1 merged", callers, len(ev))
 			}
 			for i := range got {
@@ -378,9 +378,35 @@ func TestBatchedReadsFallBack(t *testing.T) {
 			if !errors.Is(errs[1], sqlgen.ErrUnexpectedNull) {
 				t.Errorf("opt IS NULL: %v, want ErrUnexpectedNull", errs[1])
 			}
-			if ev := log.Take(); len(ev) != 4 {
+			if ev := bpStatements(t, log.Take()); len(ev) != 4 {
 				t.Errorf("%d statements, want 4 (the merged one, then each read alone): %v", len(ev), ev)
 			}
 		})
 	}
+}
+
+// bpStatements returns the events of ev but the prepares of the statement
+// cache (Op "prepare"), checking that each of those prepared, once, the
+// text of a statement that then ran.
+func bpStatements(t *testing.T, ev []sqlgen.Event) []sqlgen.Event {
+	t.Helper()
+	var ran []sqlgen.Event
+	prepared := map[string]int{}
+	for _, e := range ev {
+		if e.Op == "prepare" {
+			prepared[e.SQL]++
+			continue
+		}
+		ran = append(ran, e)
+	}
+	for q, n := range prepared {
+		found := false
+		for _, e := range ran {
+			found = found || e.SQL == q
+		}
+		if !found || n > 1 {
+			t.Errorf("a statement prepared %d times, and run: %v: %s", n, found, q)
+		}
+	}
+	return ran
 }

@@ -293,6 +293,16 @@ func TestIterReplica(t *testing.T) {
 		t.Fatalf("the stream did not read the replica: %+v", ev)
 	}
 
+	// Columns and After on the replica.
+	log.Take()
+	page, err := sqlgen.Select[pgItem](ctx, db, nil, &sqlgen.SelectOptions{Columns: []string{"name"}, Order: []sqlgen.Order{sqlgen.Desc("grp")}, After: []any{6, 100}, Limit: 3})
+	if err != nil || len(page) != 3 || page[0].ID != 0 || page[0].Name == "" {
+		t.Fatalf("Columns and After on the replica: %+v, %v", page, err)
+	}
+	if ev := log.Op("query"); len(ev) != 1 || ev[0].Replica != 1 {
+		t.Fatalf("the page did not read the replica: %+v", ev)
+	}
+
 	// Killed after a row went out.
 	log.Take()
 	seen := map[int64]bool{}

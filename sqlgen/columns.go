@@ -120,7 +120,7 @@ func (t *table) projectionOf(opts *SelectOptions) (*projection, error) {
 	return t.projection(opts.Columns)
 }
 
-// getScanners returns a scanner set for p's columns, or for all of t's
+// scannersFor returns a scanner set for p's columns, or for all of t's
 // when p is nil.
 func (t *table) scannersFor(p *projection) *scanSet {
 	if p == nil {

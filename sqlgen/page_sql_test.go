@@ -132,3 +132,34 @@ func TestSQLReadOptionsRefused(t *testing.T) {
 		}
 	}
 }
+
+// TestCursor: the values After takes, from a row: the Order columns',
+// then the key's that Order does not name; bad input is an error.
+func TestCursor(t *testing.T) {
+	db, _, _ := sqNew(t)
+	m := &sqMember{OrgID: 1, UserID: 2, Key: "k", Order: 3}
+	got, err := db.Cursor(m, sqlgen.Desc("order"), sqlgen.Asc("user_id"))
+	if err != nil || len(got) != 3 || got[0] != int32(3) || got[1] != int64(2) || got[2] != int64(1) {
+		t.Fatalf("Cursor: %#v, %v; want [3 2 1]", got, err)
+	}
+	if got, err := db.Cursor(*m, sqlgen.Asc("key")); err != nil || len(got) != 3 || got[0] != "k" {
+		t.Fatalf("Cursor of a struct value: %#v, %v", got, err)
+	}
+	var nilRow *sqMember
+	for name, c := range map[string]struct {
+		row   any
+		order []sqlgen.Order
+		want  error
+	}{
+		"nil row":         {nilRow, []sqlgen.Order{sqlgen.Asc("key")}, sqlgen.ErrInvalidArgument},
+		"not a struct":    {42, []sqlgen.Order{sqlgen.Asc("key")}, sqlgen.ErrInvalidArgument},
+		"unregistered":    {&sqUnregistered{}, []sqlgen.Order{sqlgen.Asc("id")}, sqlgen.ErrNotRegistered},
+		"no order":        {m, nil, sqlgen.ErrInvalidArgument},
+		"unknown column":  {m, []sqlgen.Order{sqlgen.Asc("nope")}, sqlgen.ErrUnknownColumn},
+		"nullable column": {&sqUser{}, []sqlgen.Order{sqlgen.Asc("email")}, sqlgen.ErrInvalidArgument},
+	} {
+		if _, err := db.Cursor(c.row, c.order...); !errors.Is(err, c.want) {
+			t.Errorf("%s: %v, want %v", name, err, c.want)
+		}
+	}
+}

@@ -262,3 +262,39 @@ func TestAllocsWrites(t *testing.T) {
 	genDel := alMeasure(t, func() error { return db.DeleteRow(ctx, u) })
 	alCheck(t, "sqlgen DeleteRow minus raw ExecContext", genDel-rawDel, 0, true, "no allocation of its own")
 }
+
+// Iter allocates per row what Query does, less the result slice: the
+// struct and its two strings. A read of a column subset costs no more per
+// row, its scanners coming from the subset's own pool.
+func TestAllocsIterPerRow(t *testing.T) {
+	ctx := context.Background()
+	measure := func(rows int, opts *sqlgen.SelectOptions) float64 {
+		db, _ := alOpen(t, rows)
+		return alMeasure(t, func() error {
+			n := 0
+			for r, err := range sqlgen.Iter[alUser](ctx, db, nil, opts) {
+				if err != nil {
+					return err
+				}
+				if r.Name != "alice" {
+					return errors.New("bad row")
+				}
+				n++
+			}
+			if n != rows {
+				return errors.New("rows missing")
+			}
+			return nil
+		})
+	}
+	a10, a110 := measure(10, nil), measure(110, nil)
+	t.Logf("Iter: 10 rows %v allocs, 110 rows %v", a10, a110)
+	alCheck(t, "Iter: allocations of 100 extra rows", a110-a10, 100*3, false, "per row: the struct and its two strings")
+	// The fake driver always returns all five columns: the "subset" names
+	// them all, in another order, which still takes the projection's
+	// path (its own SELECT list and scanner pool).
+	sub := &sqlgen.SelectOptions{Columns: []string{"score", "email", "name", "org_id", "id"}}
+	s10, s110 := measure(10, sub), measure(110, sub)
+	t.Logf("Iter with Columns: 10 rows %v allocs, 110 rows %v", s10, s110)
+	alCheck(t, "Iter with Columns: allocations of 100 extra rows", s110-s10, 100*3, false, "per row: the struct and its two strings")
+}

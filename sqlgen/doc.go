@@ -55,6 +55,12 @@
 // checked against the schema; Where and OrderBy are raw SQL and must never
 // carry user input.
 //
+// [Iter] streams the rows of a read one at a time, in memory that does
+// not grow with the result. [SelectOptions].Columns reads a subset of the
+// columns, Offset skips rows, and After reads the page after a row by
+// keyset (the rows after that row in Order, the primary key breaking
+// ties; [DB.Cursor] takes its values from a row).
+//
 // # Batched reads
 //
 // Under a context from [WithBatching], concurrent QueryRow and Query calls

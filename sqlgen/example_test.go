@@ -380,3 +380,99 @@ func ExampleWithHook() {
 	// after commit: COMMIT (rows -1, err <nil>, started true)
 	// <nil>
 }
+
+func ExampleIter() {
+	conn, mock := exampleConn()
+	defer conn.Close()
+	db := sqlgen.NewDB(conn, exampleSchema())
+
+	mock.ExpectQuery(usersSelect + " WHERE `org_id`=?").WithArgs(int64(7)).
+		WillReturnRows(sqlmock.NewRows(usersColumns).
+			AddRow(int64(42), int64(7), []byte("Ann"), nil, []byte(`{}`)).
+			AddRow(int64(40), int64(7), []byte("Bob"), nil, []byte(`{}`)).
+			AddRow(int64(41), int64(7), []byte("Cy"), nil, []byte(`{}`))).
+		RowsWillBeClosed()
+	// One statement; rows are scanned as they arrive. Breaking out of the
+	// loop closes the rows at once.
+	for u, err := range sqlgen.Iter[User](context.Background(), db, sqlgen.Filter{"org_id": 7}, nil) {
+		if err != nil {
+			panic(err)
+		}
+		fmt.Println(u.ID, u.Name)
+		if u.Name == "Bob" {
+			break
+		}
+	}
+	exampleDone(mock)
+	// Output:
+	// 42 Ann
+	// 40 Bob
+}
+
+func ExampleSelectOptions_columns() {
+	conn, mock := exampleConn()
+	defer conn.Close()
+	db := sqlgen.NewDB(conn, exampleSchema())
+
+	// Only name is read (the key need not be); the other fields stay zero.
+	mock.ExpectQuery("SELECT `name` FROM `users` WHERE `org_id`=?").WithArgs(int64(7)).
+		WillReturnRows(sqlmock.NewRows([]string{"name"}).AddRow([]byte("Ann")).AddRow([]byte("Bob")))
+	users, err := sqlgen.Select[User](context.Background(), db, sqlgen.Filter{"org_id": 7},
+		&sqlgen.SelectOptions{Columns: []string{"name"}})
+	if err != nil {
+		panic(err)
+	}
+	for _, u := range users {
+		fmt.Printf("%q %d\n", u.Name, u.ID)
+	}
+	exampleDone(mock)
+	// Output:
+	// "Ann" 0
+	// "Bob" 0
+}
+
+func ExampleDB_Cursor() {
+	conn, mock := exampleConn()
+	defer conn.Close()
+	db := sqlgen.NewDB(conn, exampleSchema())
+	ctx := context.Background()
+	order := []sqlgen.Order{sqlgen.Desc("org_id")}
+
+	// The first page: After empty (not nil) orders by the key too, as
+	// the next pages are.
+	mock.ExpectQuery(usersSelect + " ORDER BY `org_id` DESC,`id` DESC LIMIT 2").
+		WillReturnRows(sqlmock.NewRows(usersColumns).
+			AddRow(int64(9), int64(8), []byte("Ann"), nil, []byte(`{}`)).
+			AddRow(int64(7), int64(8), []byte("Bob"), nil, []byte(`{}`)))
+	page, err := sqlgen.Select[User](ctx, db, nil, &sqlgen.SelectOptions{Order: order, Limit: 2, After: []any{}})
+	if err != nil {
+		panic(err)
+	}
+	// The next page: after the last row's (org_id, id).
+	after, err := db.Cursor(page[len(page)-1], order...)
+	if err != nil {
+		panic(err)
+	}
+	fmt.Println(after)
+	mock.ExpectQuery(usersSelect+" WHERE (`org_id`<=? AND (`org_id`,`id`)<(?,?)) ORDER BY `org_id` DESC,`id` DESC LIMIT 2").
+		WithArgs(int64(8), int64(8), int64(7)).
+		WillReturnRows(sqlmock.NewRows(usersColumns).
+			AddRow(int64(3), int64(8), []byte("Cy"), nil, []byte(`{}`)).
+			AddRow(int64(5), int64(6), []byte("Di"), nil, []byte(`{}`)))
+	page, err = sqlgen.Select[User](ctx, db, nil, &sqlgen.SelectOptions{Order: order, Limit: 2, After: after})
+	if err != nil {
+		panic(err)
+	}
+	fmt.Println(page[0].Name, page[1].Name)
+
+	// Offset: LIMIT with OFFSET (a deep page reads every row it skips).
+	mock.ExpectQuery(usersSelect + " ORDER BY `name` LIMIT 2 OFFSET 4").
+		WillReturnRows(sqlmock.NewRows(usersColumns))
+	_, err = sqlgen.Select[User](ctx, db, nil, &sqlgen.SelectOptions{Order: []sqlgen.Order{sqlgen.Asc("name")}, Limit: 2, Offset: 4})
+	fmt.Println(err)
+	exampleDone(mock)
+	// Output:
+	// [8 7]
+	// Cy Di
+	// <nil>
+}

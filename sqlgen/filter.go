@@ -58,6 +58,53 @@ type SelectOptions struct {
 	Order []Order
 	// Limit caps the number of rows when positive.
 	Limit int
+	// Offset skips that many rows of the result first (OFFSET n): with a
+	// Limit, LIMIT Limit OFFSET Offset; without one, LIMIT
+	// 18446744073709551615 OFFSET Offset (MySQL has no OFFSET without a
+	// LIMIT: that is its largest row count). A negative Offset is an error
+	// wrapping [ErrInvalidArgument]. Give an Order, or the rows skipped are
+	// whichever the server meets first. A deep page of Offset costs the
+	// server every row it skips; After does not.
+	Offset int
+	// Columns reads only these columns, named as in the database and
+	// checked against the schema (an unknown one is an error wrapping
+	// [ErrUnknownColumn]); the other fields of the rows keep their zero
+	// value. The primary key need not be among them. Nil or empty reads
+	// every column.
+	//
+	// A row read with Columns is not the row in the table: writing it
+	// back with [DB.UpdateRow] (or [DB.UpsertRow], [DB.UpdateRows]) writes
+	// every column, so the columns that were not read are overwritten
+	// with the zero values the struct holds. Write such a row with
+	// UpdateColumns, naming the columns that were read (or changed).
+	Columns []string
+	// After asks for the rows that come after a row in the order of Order
+	// (keyset pagination): the values of that row's Order columns, in
+	// order, then those of its primary-key columns that are not among the
+	// Order columns. The primary key breaks ties: when After is set
+	// (non-nil, even empty), the ORDER BY ends with the primary-key
+	// columns that Order does not name, in the direction of the last
+	// Order term, so that every row has one place in the order. A first
+	// page with After: []any{} (empty, not nil) is read in that same
+	// order; so is one whose Order already ends with the primary key.
+	//
+	// The condition is a row-value comparison ((a,b) > (?,?)) when every
+	// Order term goes the same way, and the equivalent chain
+	// (a > ? OR (a = ? AND b < ?)) when directions differ; either way it
+	// starts with the bound on the first column (a >= ?), which lets the
+	// server seek an index on it. A deep page thus costs an index seek,
+	// where Offset reads and discards every row before it.
+	//
+	// Values are converted through their column's field type as filter
+	// values are (a time.Time compares with the stored time whatever the
+	// DSN's parseTime and loc). After needs Order (not OrderBy); a wrong
+	// number of values is an error wrapping [ErrInvalidArgument]. Keyset
+	// order columns must be NOT NULL: a column whose field can hold NULL
+	// (a pointer, sql.Null*, implicitnull) or a JSON document is refused
+	// with an error wrapping [ErrInvalidArgument], since rows holding NULL
+	// would be skipped or repeated. [DB.Cursor] takes the values from a
+	// row.
+	After []any
 	// ForUpdate adds FOR UPDATE (meaningful inside a transaction).
 	ForUpdate bool
 	// UseIndex and ForceIndex add USE INDEX (...) and FORCE INDEX (...)
@@ -124,6 +171,18 @@ func (t *table) appendWhereMode(b *strings.Builder, args []any, filter Filter, o
 				return nil, fmt.Errorf("sqlgen: read of table %q: Values: %w", t.name, err)
 			}
 			args = append(args, v)
+		}
+	}
+	if opts != nil && opts.After != nil {
+		if opts.OrderBy != "" {
+			return nil, fmt.Errorf("sqlgen: read of table %q: After needs Order, not OrderBy (keyset pagination follows checked columns): %w", t.name, ErrInvalidArgument)
+		}
+		if len(opts.After) > 0 {
+			and()
+			var err error
+			if args, err = t.appendAfter(b, args, opts); err != nil {
+				return nil, err
+			}
 		}
 	}
 	return args, nil
@@ -372,7 +431,31 @@ func Asc(column string) Order { return Order{Column: column} }
 // Desc sorts by column, descending.
 func Desc(column string) Order { return Order{Column: column, Desc: true} }
 
-// appendOrder appends " ORDER BY ..." for opts.
+// orderExpr returns the SQL expression an Order term sorts by, and the
+// column it reads: ORDER BY and the keyset condition of After both take
+// it from here. An unknown column is an error wrapping [ErrUnknownColumn].
+func (t *table) orderExpr(o Order) (string, *column, error) {
+	c, ok := t.byName[o.Column]
+	if !ok {
+		return "", nil, fmt.Errorf("sqlgen: order of table %q: column %q: %w", t.name, o.Column, ErrUnknownColumn)
+	}
+	return c.quoted, c, nil
+}
+
+// keyTerm is one term of a keyset order: an Order term, or a primary-key
+// column that breaks ties.
+type keyTerm struct {
+	expr string
+	col  *column
+	desc bool
+}
+
+// maxKeyTerms is how many keyset terms are kept in a stack array.
+const maxKeyTerms = 8
+
+// appendOrder appends " ORDER BY ..." for opts. With After set, the
+// primary-key columns that Order does not name follow, in the direction
+// of its last term (see [SelectOptions].After).
 func (t *table) appendOrder(b *strings.Builder, opts *SelectOptions) error {
 	if len(opts.Order) > 0 && opts.OrderBy != "" {
 		return fmt.Errorf("sqlgen: read of table %q: Order and OrderBy are both set: %w", t.name, ErrInvalidArgument)
@@ -382,22 +465,181 @@ func (t *table) appendOrder(b *strings.Builder, opts *SelectOptions) error {
 		b.WriteString(opts.OrderBy)
 		return nil
 	}
+	if opts.After != nil {
+		var arr [maxKeyTerms]keyTerm
+		terms, err := t.keyTerms(arr[:0], opts)
+		if err != nil {
+			return err
+		}
+		for i, k := range terms {
+			if i == 0 {
+				b.WriteString(" ORDER BY ")
+			} else {
+				b.WriteByte(',')
+			}
+			b.WriteString(k.expr)
+			if k.desc {
+				b.WriteString(" DESC")
+			}
+		}
+		return nil
+	}
 	for i, o := range opts.Order {
-		c, ok := t.byName[o.Column]
-		if !ok {
-			return fmt.Errorf("sqlgen: order of table %q: column %q: %w", t.name, o.Column, ErrUnknownColumn)
+		expr, _, err := t.orderExpr(o)
+		if err != nil {
+			return err
 		}
 		if i == 0 {
 			b.WriteString(" ORDER BY ")
 		} else {
 			b.WriteByte(',')
 		}
-		b.WriteString(c.quoted)
+		b.WriteString(expr)
 		if o.Desc {
 			b.WriteString(" DESC")
 		}
 	}
 	return nil
+}
+
+// keyTerms appends to terms the keyset order of opts: its Order terms,
+// then the primary-key columns they do not name, in the direction of the
+// last Order term. It refuses what keyset pagination cannot do right:
+// no Order, an order column that can hold NULL, a JSON document.
+func (t *table) keyTerms(terms []keyTerm, opts *SelectOptions) ([]keyTerm, error) {
+	if len(opts.Order) == 0 {
+		return nil, fmt.Errorf("sqlgen: read of table %q: After needs an Order (keyset pagination follows it; OrderBy is not checked): %w", t.name, ErrInvalidArgument)
+	}
+	for _, o := range opts.Order {
+		expr, c, err := t.orderExpr(o)
+		if err != nil {
+			return nil, err
+		}
+		if c.desc.Nullable() {
+			return nil, fmt.Errorf("sqlgen: read of table %q: After orders by column %q (field %s), which can hold NULL; keyset pagination needs NOT NULL order columns (rows holding NULL would be skipped): %w", t.name, c.name, c.field, ErrInvalidArgument)
+		}
+		if c.desc.IsJSON() && expr == c.quoted {
+			return nil, fmt.Errorf("sqlgen: read of table %q: After orders by JSON column %q (field %s), whose documents do not compare in the order the server sorts them: %w", t.name, c.name, c.field, ErrInvalidArgument)
+		}
+		terms = append(terms, keyTerm{expr: expr, col: c, desc: o.Desc})
+	}
+	last := opts.Order[len(opts.Order)-1].Desc
+pk:
+	for _, c := range t.primary {
+		for _, k := range terms {
+			if k.col == c && k.expr == c.quoted {
+				continue pk
+			}
+		}
+		terms = append(terms, keyTerm{expr: c.quoted, col: c, desc: last})
+	}
+	return terms, nil
+}
+
+// appendAfter appends the keyset condition of opts.After (see
+// [SelectOptions].After) and its arguments: for terms k1..kn and values
+// v1..vn, k1 >= v1 AND (k1,...,kn) > (v1,...,vn) when all terms go the
+// same way (<= and < when descending), else k1 >= v1 AND (k1 > v1 OR
+// (k1 = v1 AND k2 < v2) OR ...), each comparison in its term's
+// direction.
+func (t *table) appendAfter(b *strings.Builder, args []any, opts *SelectOptions) ([]any, error) {
+	var arr [maxKeyTerms]keyTerm
+	terms, err := t.keyTerms(arr[:0], opts)
+	if err != nil {
+		return nil, err
+	}
+	if len(opts.After) != len(terms) {
+		return nil, fmt.Errorf("sqlgen: read of table %q: After has %d values, the keyset order (%s) has %d: %w", t.name, len(opts.After), keyNames(terms), len(terms), ErrInvalidArgument)
+	}
+	var vbuf [maxKeyTerms]driver.Value
+	vals := vbuf[:0]
+	same := true
+	for i, k := range terms {
+		dv, err := k.col.desc.ValueOf(opts.After[i])
+		if err != nil {
+			return nil, fmt.Errorf("sqlgen: read of table %q: After value %d, for column %q: %w", t.name, i, k.col.name, err)
+		}
+		if dv == nil {
+			return nil, fmt.Errorf("sqlgen: read of table %q: After value %d, for column %q, is NULL: %w", t.name, i, k.col.name, ErrInvalidArgument)
+		}
+		vals = append(vals, dv)
+		same = same && k.desc == terms[0].desc
+	}
+	op := func(desc, strict bool) string {
+		switch {
+		case desc && strict:
+			return "<"
+		case desc:
+			return "<="
+		case strict:
+			return ">"
+		}
+		return ">="
+	}
+	if len(terms) == 1 {
+		b.WriteString(terms[0].expr)
+		b.WriteString(op(terms[0].desc, true))
+		b.WriteByte('?')
+		return append(args, vals[0]), nil
+	}
+	// The bound on the first term alone lets the server seek an index
+	// on it whatever it makes of the rest.
+	b.WriteByte('(')
+	b.WriteString(terms[0].expr)
+	b.WriteString(op(terms[0].desc, false))
+	b.WriteString("? AND ")
+	args = append(args, vals[0])
+	if same {
+		b.WriteByte('(')
+		for i, k := range terms {
+			if i > 0 {
+				b.WriteByte(',')
+			}
+			b.WriteString(k.expr)
+		}
+		b.WriteString(")" + op(terms[0].desc, true) + "(")
+		for i := range terms {
+			if i > 0 {
+				b.WriteByte(',')
+			}
+			b.WriteByte('?')
+		}
+		b.WriteString("))")
+		for _, v := range vals {
+			args = append(args, v)
+		}
+		return args, nil
+	}
+	b.WriteByte('(')
+	for i, k := range terms {
+		if i > 0 {
+			b.WriteString(" OR ")
+		}
+		b.WriteByte('(')
+		for j := 0; j < i; j++ {
+			b.WriteString(terms[j].expr)
+			b.WriteString("=? AND ")
+			args = append(args, vals[j])
+		}
+		b.WriteString(k.expr)
+		b.WriteString(op(k.desc, true))
+		b.WriteString("?)")
+		args = append(args, vals[i])
+	}
+	b.WriteString("))")
+	return args, nil
+}
+
+// keyNames lists the columns of a keyset order, for errors.
+func keyNames(terms []keyTerm) string {
+	var b strings.Builder
+	for i, k := range terms {
+		if i > 0 {
+			b.WriteByte(',')
+		}
+		b.WriteString(k.col.name)
+	}
+	return b.String()
 }
 
 // listValues converts the elements of v, a list filter value for c, to

@@ -36,9 +36,12 @@ const (
 
 // trivialOptions reports whether opts ask for nothing that changes the
 // SQL text of a read but its row limit. AllowNoIndex changes no text.
+// (Columns, Offset and After change it: such reads are built the general
+// way, and never merged by the batcher.)
 func trivialOptions(opts *SelectOptions) bool {
 	return opts == nil || (opts.Where == "" && len(opts.Values) == 0 && opts.OrderBy == "" && len(opts.Order) == 0 &&
-		!opts.ForUpdate && len(opts.UseIndex) == 0 && len(opts.ForceIndex) == 0)
+		!opts.ForUpdate && len(opts.UseIndex) == 0 && len(opts.ForceIndex) == 0 &&
+		opts.Offset == 0 && len(opts.Columns) == 0 && opts.After == nil)
 }
 
 // effectiveLimit is the row limit of a read's statement: the smaller of
@@ -88,6 +91,12 @@ func (db *DB) planReadShape(ctx context.Context, t *table, filter Filter, opts *
 	head := t.selectSQL
 	if count {
 		head = t.countSQL
+	} else if opts != nil && len(opts.Columns) > 0 {
+		p, err := t.projection(opts.Columns)
+		if err != nil {
+			return "", nil, err
+		}
+		head = p.head
 	}
 	return t.buildSelect(head, filter, opts, rowLimit, eq)
 }

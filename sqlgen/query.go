@@ -60,6 +60,9 @@ func (t *table) checkOptions(opts *SelectOptions) error {
 	if len(opts.UseIndex) > 0 && len(opts.ForceIndex) > 0 {
 		return fmt.Errorf("sqlgen: read of table %q: UseIndex and ForceIndex are both set, which MySQL refuses (error 1221); give one: %w", t.name, ErrInvalidArgument)
 	}
+	if opts.Offset < 0 {
+		return fmt.Errorf("sqlgen: read of table %q: Offset %d is negative: %w", t.name, opts.Offset, ErrInvalidArgument)
+	}
 	if opts.Where == "" {
 		if len(opts.Values) > 0 {
 			return fmt.Errorf("sqlgen: read of table %q: %d Values without a Where to bind them to: %w", t.name, len(opts.Values), ErrInvalidArgument)
@@ -166,11 +169,22 @@ func (t *table) buildSelectMode(head string, filter Filter, opts *SelectOptions,
 		b.WriteString(" LIMIT ")
 		b.WriteString(strconv.Itoa(limit))
 	}
+	if opts != nil && opts.Offset > 0 {
+		if limit <= 0 {
+			b.WriteString(" LIMIT " + noLimit)
+		}
+		b.WriteString(" OFFSET ")
+		b.WriteString(strconv.Itoa(opts.Offset))
+	}
 	if opts != nil && opts.ForUpdate {
 		b.WriteString(" FOR UPDATE")
 	}
 	return b.String(), args, nil
 }
+
+// noLimit is the row count of a LIMIT that limits nothing, for an OFFSET
+// without a Limit (MySQL's own advice: the largest BIGINT UNSIGNED).
+const noLimit = "18446744073709551615"
 
 func appendIndexHints(b *strings.Builder, t *table, opts *SelectOptions) error {
 	for _, h := range []struct {
@@ -206,7 +220,8 @@ func optsValues(o *SelectOptions) int {
 	if o == nil {
 		return 0
 	}
-	return len(o.Values)
+	n := len(o.After)
+	return len(o.Values) + n*(n+3)/2
 }
 
 // readTable runs a SELECT of t for filter and opts and calls each with
@@ -229,7 +244,11 @@ func (db *DB) readTable(ctx context.Context, t *table, filter Filter, opts *Sele
 	if db.replicas != nil && opts != nil && opts.ForUpdate {
 		ctx = OnPrimary(ctx) // a locking read is the primary's
 	}
-	if err := db.runSelect(ctx, t, query, args, opts != nil && opts.AllowNoIndex, each); err != nil {
+	var proj *projection
+	if opts != nil && len(opts.Columns) > 0 {
+		proj, _ = t.projection(opts.Columns) // planRead has checked the names
+	}
+	if err := db.runSelect(ctx, t, proj, query, args, opts != nil && opts.AllowNoIndex, each); err != nil {
 		db.connFailed(ctx, err)
 		return err
 	}
@@ -238,15 +257,17 @@ func (db *DB) readTable(ctx context.Context, t *table, filter Filter, opts *Sele
 
 // runSelect checks the index use of query if the DB asks for it, runs it,
 // and reports it to the hook.
-func (db *DB) runSelect(ctx context.Context, t *table, query string, args []any, allowNoIndex bool, each func(p reflect.Value) error) error {
+// proj, when not nil, is the column subset query selects.
+func (db *DB) runSelect(ctx context.Context, t *table, proj *projection, query string, args []any, allowNoIndex bool, each func(p reflect.Value) error) error {
 	if db.readsReplica(ctx) {
-		return db.selectReplicated(ctx, t, query, args, allowNoIndex, each)
+		return db.selectReplicated(ctx, t, proj, query, args, allowNoIndex, each)
 	}
-	return db.runSelectHere(ctx, t, query, args, allowNoIndex, each)
+	return db.runSelectHere(ctx, t, proj, query, args, allowNoIndex, false, each)
 }
 
-// runSelectHere is runSelect on the DB's server.
-func (db *DB) runSelectHere(ctx context.Context, t *table, query string, args []any, allowNoIndex bool, each func(p reflect.Value) error) error {
+// runSelectHere is runSelect on the DB's server. With stream (Iter), each
+// may stop the read by returning errStop, which is no error.
+func (db *DB) runSelectHere(ctx context.Context, t *table, proj *projection, query string, args []any, allowNoIndex, stream bool, each func(p reflect.Value) error) error {
 	if db.refuseFullScans && !allowNoIndex {
 		if err := db.checkIndex(ctx, t, query, args); err != nil {
 			return withCtxErr(ctx, err)
@@ -256,25 +277,35 @@ func (db *DB) runSelectHere(ctx context.Context, t *table, query string, args []
 	if db.hook != nil {
 		ctx, start = db.before(ctx, t.name, "query", query, len(args))
 	}
-	n, err := db.scanAll(ctx, t, query, args, each)
+	var n int64
+	var err error
+	if stream {
+		n, err = db.scanStream(ctx, t, proj, query, args, each)
+	} else {
+		n, err = db.scanAll(ctx, t, proj, query, args, each)
+	}
 	if db.hook != nil {
+		herr := err
+		if herr == errStop {
+			herr = nil // the reader had what it wanted
+		}
 		// After the rows are closed and the statement's connection is
-		// back (scanAll's deferred calls).
-		db.after(ctx, t.name, "query", query, len(args), start, n, err)
+		// back (scanAll's and scanStream's deferred calls).
+		db.after(ctx, t.name, "query", query, len(args), start, n, herr)
 	}
 	return err
 }
 
 // scanAll runs query where ctx says (see run.go) and scans every row
 // with the table's pooled scanners.
-func (db *DB) scanAll(ctx context.Context, t *table, query string, args []any, each func(p reflect.Value) error) (int64, error) {
+func (db *DB) scanAll(ctx context.Context, t *table, proj *projection, query string, args []any, each func(p reflect.Value) error) (int64, error) {
 	rows, r, err := db.query(ctx, t.name, query, args)
 	if err != nil {
 		return 0, fmt.Errorf("sqlgen: querying table %q: %w", t.name, withCtxErr(ctx, err))
 	}
 	defer r.end() // after the rows are closed: last of the deferred calls
-	set := t.getScanners()
-	defer t.putScanners(set)
+	set := t.scannersFor(proj)
+	defer t.putScannersFor(proj, set)
 	var n int64
 	for rows.Next() {
 		p := reflect.New(t.typ)

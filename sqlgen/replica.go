@@ -466,7 +466,7 @@ func (rs *replicaSet) read(ctx context.Context, db *DB, retry bool, fn func(on *
 			return err
 		}
 		r.fail(rs)
-		if !retry {
+		if !retry || handedOut(err) {
 			return err
 		}
 	}
@@ -599,11 +599,11 @@ func (db *DB) committed(ctx context.Context) {
 // selectReplicated is runSelect on a replica: rows are collected, and
 // handed to each only once the statement has read them all, so that a
 // read that fails on a replica can run again elsewhere.
-func (db *DB) selectReplicated(ctx context.Context, t *table, query string, args []any, allowNoIndex bool, each func(p reflect.Value) error) error {
+func (db *DB) selectReplicated(ctx context.Context, t *table, proj *projection, query string, args []any, allowNoIndex bool, each func(p reflect.Value) error) error {
 	var got []reflect.Value
 	err := db.replicas.read(ctx, db, true, func(on *DB) error {
 		got = got[:0]
-		return on.runSelectHere(ctx, t, query, args, allowNoIndex, func(p reflect.Value) error {
+		return on.runSelectHere(ctx, t, proj, query, args, allowNoIndex, false, func(p reflect.Value) error {
 			got = append(got, p)
 			return nil
 		})
@@ -617,6 +617,42 @@ func (db *DB) selectReplicated(ctx context.Context, t *table, query string, args
 		}
 	}
 	return nil
+}
+
+// streamed is the error of a streaming read (Iter) that failed after it
+// had handed rows to its caller: [replicaSet.read] does not run it again
+// elsewhere, which would hand the same rows out twice.
+type streamed struct{ err error }
+
+func (e *streamed) Error() string { return e.err.Error() }
+func (e *streamed) Unwrap() error { return e.err }
+
+// handedOut reports whether err is that of a read that handed rows out.
+func handedOut(err error) bool {
+	var s *streamed
+	return errors.As(err, &s)
+}
+
+// streamReplicated is runSelectHere with stream set, on a replica: rows
+// go to each as they are read, so the read runs again on another server
+// (when it fails on a replica with a fault of the replica) only as long
+// as no row has gone out.
+func (db *DB) streamReplicated(ctx context.Context, t *table, proj *projection, query string, args []any, allowNoIndex bool, each func(p reflect.Value) error) error {
+	err := db.replicas.read(ctx, db, true, func(on *DB) error {
+		out := false
+		err := on.runSelectHere(ctx, t, proj, query, args, allowNoIndex, true, func(p reflect.Value) error {
+			out = true
+			return each(p)
+		})
+		if err != nil && out {
+			return &streamed{err}
+		}
+		return err
+	})
+	if s, ok := err.(*streamed); ok {
+		return s.err
+	}
+	return err
 }
 
 // countReplicated is count on a replica.

@@ -92,9 +92,9 @@ func (db *DB) txOf(ctx context.Context) *txState {
 // ask for the primary ([OnPrimary]; a read with ForUpdate asks for it).
 // The replica is picked, and the read retried elsewhere if it fails there,
 // by [replicaSet.read]: a read can run again only until it has handed a
-// row to its caller, so readers that hand rows out as they come (a future
-// Iter) must either collect them first, as runSelect does on a replica, or
-// give up retrying once a row went out.
+// row to its caller, so a reader either collects the rows first, as
+// runSelect does on a replica, or gives up retrying once a row went out,
+// as [Iter] does (streamReplicated, replica.go).
 func (db *DB) readsReplica(ctx context.Context) bool {
 	return db.replicas != nil && db.txOf(ctx) == nil && !onPrimary(ctx)
 }

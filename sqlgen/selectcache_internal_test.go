@@ -93,7 +93,8 @@ func TestShapeHints(t *testing.T) {
 // reads without it (and batchable whether a merged read could keep to it).
 func TestTrivialOptionsKnowsEveryOption(t *testing.T) {
 	known := map[string]bool{"Where": true, "Values": true, "OrderBy": true, "Order": true, "Limit": true,
-		"ForUpdate": true, "UseIndex": true, "ForceIndex": true, "AllowNoIndex": true}
+		"ForUpdate": true, "UseIndex": true, "ForceIndex": true, "AllowNoIndex": true,
+		"Offset": true, "Columns": true, "After": true}
 	typ := reflect.TypeFor[SelectOptions]()
 	for i := 0; i < typ.NumField(); i++ {
 		if !known[typ.Field(i).Name] {
@@ -119,6 +120,10 @@ func TestTrivialOptionsKnowsEveryOption(t *testing.T) {
 		{&SelectOptions{ForUpdate: true}, 0, 0, false},
 		{&SelectOptions{UseIndex: []string{"i"}}, 0, 0, false},
 		{&SelectOptions{ForceIndex: []string{"i"}}, 0, 0, false},
+		{&SelectOptions{Offset: 3}, 0, 0, false},
+		{&SelectOptions{Columns: []string{"id"}}, 0, 0, false},
+		{&SelectOptions{After: []any{}}, 0, 0, false},
+		{&SelectOptions{Columns: []string{}}, 0, 0, true},
 	} {
 		got, plain := effectiveLimit(c.opts, c.rowLimit), trivialOptions(c.opts)
 		if plain != c.plain || (plain && got != c.want) {

@@ -41,8 +41,9 @@ type table struct {
 	deleteSQL     string
 	guards        sync.Map // string of limited column names -> *guardedSQL
 
-	scanners sync.Pool  // of *scanSet
-	shapes   shapeCache // SQL text of reads without options, by filter shape
+	scanners sync.Pool   // of *scanSet
+	shapes   shapeCache  // SQL text of reads without options, by filter shape
+	projs    projections // reads of column subsets, by column set (columns.go)
 	hints    [maxHints]atomic.Pointer[shapeHint]
 }
 
@@ -56,6 +57,7 @@ type column struct {
 	index   []int   // path for reflect.Value.FieldByIndex
 	offset  uintptr // byte offset of the field in the table's struct
 	direct  bool    // rowscan.DirectValue(desc)
+	pos     int     // index in the table's columns
 
 }
 
@@ -98,7 +100,8 @@ func newTable(name string, pk PrimaryKeyType, value any, codec fields.Codec) (*t
 	if len(t.columns) == 0 {
 		return nil, fmt.Errorf("table %q: struct %v has no columns: %w", name, typ, ErrBadSchema)
 	}
-	for _, c := range t.columns {
+	for i, c := range t.columns {
+		c.pos = i
 		if c.primary {
 			t.primary = append(t.primary, c)
 		} else {

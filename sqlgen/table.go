@@ -189,16 +189,8 @@ func (t *table) addFields(st reflect.Type, prefix []int, codec fields.Codec, see
 				return fmt.Errorf("table %q: field %s: derived column name: %w: %w", t.name, fieldName, err, ErrBadSchema)
 			}
 		}
-		if prev, ok := t.byName[name]; ok {
-			return fmt.Errorf("table %q: fields %s and %s both map to column %q: %w", t.name, prev.field, fieldName, name, ErrBadSchema)
-		}
-		for _, prev := range t.columns {
-			if strings.EqualFold(prev.name, name) {
-				// MySQL column names ignore case: the table could not
-				// have both, and the first insert would fail.
-				return fmt.Errorf("table %q: fields %s and %s map to columns %q and %q, which differ only in case (MySQL column names are case-insensitive): %w",
-					t.name, prev.field, fieldName, prev.name, name, ErrBadSchema)
-			}
+		if err := t.checkNewColumn(name, fieldName); err != nil {
+			return err
 		}
 		desc, err := fields.NewDescriptor(f.Type, fields.Options{Table: t.name, Column: name, Field: fieldName, Tag: tag, Codec: codec})
 		if err != nil {
@@ -207,6 +199,23 @@ func (t *table) addFields(st reflect.Type, prefix []int, codec fields.Codec, see
 		c := &column{name: name, quoted: quote(name), field: fieldName, primary: tag.Primary, desc: desc, index: index, direct: rowscan.DirectValue(desc)}
 		t.columns = append(t.columns, c)
 		t.byName[name] = c
+	}
+	return nil
+}
+
+// checkNewColumn refuses column name for field fieldName when an earlier
+// field maps to it, or to a name that differs only in case.
+func (t *table) checkNewColumn(name, fieldName string) error {
+	if prev, ok := t.byName[name]; ok {
+		return fmt.Errorf("table %q: fields %s and %s both map to column %q: %w", t.name, prev.field, fieldName, name, ErrBadSchema)
+	}
+	for _, prev := range t.columns {
+		if strings.EqualFold(prev.name, name) {
+			// MySQL column names ignore case: the table could not have
+			// both, and the first insert would fail.
+			return fmt.Errorf("table %q: fields %s and %s map to columns %q and %q, which differ only in case (MySQL column names are case-insensitive): %w",
+				t.name, prev.field, fieldName, prev.name, name, ErrBadSchema)
+		}
 	}
 	return nil
 }

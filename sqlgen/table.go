@@ -56,7 +56,7 @@ type column struct {
 	index   []int   // path for reflect.Value.FieldByIndex
 	offset  uintptr // byte offset of the field in the table's struct
 	direct  bool    // rowscan.DirectValue(desc)
-
+	fast    fastValue
 }
 
 // fieldOf returns the column's field in struct value sv.
@@ -131,6 +131,7 @@ func newTable(name string, pk PrimaryKeyType, value any, codec fields.Codec) (*t
 			c.offset += f.Offset
 			typ = f.Type
 		}
+		c.fast = fastValueOf(c)
 	}
 	t.buildSQL()
 	t.scanners.New = func() any {
@@ -408,19 +409,51 @@ func (t *table) scanRow(rows *sql.Rows, set *scanSet, p unsafe.Pointer) error {
 // into an interface and those values point into the copy: one allocation
 // instead of one per value. The copy is also a snapshot: what the driver
 // sends cannot change under it.
+//
+// The plain fields (string, int64, int, bool: column.fast) are read at
+// their offset, without reflection; the others through their
+// descriptor.
 func (t *table) rowValues(args []any, sv reflect.Value, cols []*column, skip *column) ([]any, error) {
-	cp := sv
-	if sv.CanAddr() {
-		n := 0
-		for _, c := range cols {
-			if c.direct && c != skip {
-				n++
-			}
-		}
-		if n >= 2 {
-			cp = reflect.ValueOf(sv.Interface())
+	if !sv.CanAddr() {
+		return t.rowValuesSlow(args, sv, sv, cols, skip)
+	}
+	n := 0
+	for _, c := range cols {
+		if c.direct && c != skip {
+			n++
 		}
 	}
+	p := sv.Addr().UnsafePointer()
+	var cp any
+	var copied unsafe.Pointer // the copy's memory, when there is one
+	if n >= 2 {
+		cp = sv.Interface()
+		copied = (*[2]unsafe.Pointer)(unsafe.Pointer(&cp))[1]
+	}
+	for i, c := range cols {
+		if c == skip {
+			continue
+		}
+		switch {
+		case c.fast == fastNone:
+			// This one and the rest through their descriptors.
+			src := sv
+			if copied != nil {
+				src = reflect.ValueOf(cp)
+			}
+			return t.rowValuesSlow(args, sv, src, cols[i:], skip)
+		case copied != nil:
+			args = append(args, c.fast.at(unsafe.Add(copied, c.offset)))
+		default:
+			args = append(args, c.fast.load(unsafe.Add(p, c.offset)))
+		}
+	}
+	return args, nil
+}
+
+// rowValuesSlow is rowValues through the columns' descriptors, the direct
+// columns read from cp (sv, or a copy of it).
+func (t *table) rowValuesSlow(args []any, sv, cp reflect.Value, cols []*column, skip *column) ([]any, error) {
 	for _, c := range cols {
 		if c == skip {
 			continue
@@ -436,6 +469,80 @@ func (t *table) rowValues(args []any, sv reflect.Value, cols []*column, skip *co
 		args = append(args, v)
 	}
 	return args, nil
+}
+
+// fastValue is how rowValues reads a plain field without reflection; the
+// driver.Value is the one the field's descriptor would give.
+type fastValue uint8
+
+const (
+	fastNone   fastValue = iota
+	fastString           // a string field: a string
+	fastInt64            // an int64 field: an int64
+	fastInt              // an int field (64 bits): an int64
+	fastBool             // a bool field: a bool
+)
+
+// fastValueOf returns the fastValue of c, fastNone unless its field is
+// a plain string, int64, int or bool sent as it is.
+func fastValueOf(c *column) fastValue {
+	d := c.desc
+	if d.Ptr() || d.Tag().ImplicitNull {
+		return fastNone
+	}
+	switch typ, conv := d.Type(), d.Conversion(); {
+	case c.direct && typ == reflect.TypeFor[string]():
+		return fastString
+	case c.direct && typ == reflect.TypeFor[int64]():
+		return fastInt64
+	case conv == fields.ConvInt && typ == reflect.TypeFor[int]() && unsafe.Sizeof(int(0)) == 8:
+		return fastInt
+	case conv == fields.ConvBool && typ == reflect.TypeFor[bool]():
+		return fastBool
+	}
+	return fastNone
+}
+
+// Type words of the interfaces fastValue.at makes.
+var (
+	stringType = typeWord("")
+	int64Type  = typeWord(int64(0))
+	boolType   = typeWord(false)
+)
+
+func typeWord(v any) unsafe.Pointer { return (*[2]unsafe.Pointer)(unsafe.Pointer(&v))[0] }
+
+// at returns the value of the field at p, a field of a copy of the row
+// that is never written again, as an interface pointing at it: no
+// allocation (as reflect's Interface of a field of a copy). An int field
+// is an int64 in memory (fastInt needs 64-bit ints).
+func (f fastValue) at(p unsafe.Pointer) any {
+	var a any
+	e := (*[2]unsafe.Pointer)(unsafe.Pointer(&a))
+	switch f {
+	case fastString:
+		e[0] = stringType
+	case fastInt64, fastInt:
+		e[0] = int64Type
+	default:
+		e[0] = boolType
+	}
+	e[1] = p
+	return a
+}
+
+// load returns the value of the field at p, copied.
+func (f fastValue) load(p unsafe.Pointer) any {
+	switch f {
+	case fastString:
+		return *(*string)(p)
+	case fastInt64:
+		return *(*int64)(p)
+	case fastInt:
+		return int64(*(*int)(p))
+	default:
+		return *(*bool)(p)
+	}
 }
 
 // selectList is the SELECT list of the columns. A float32 or float64

@@ -64,6 +64,9 @@ func (db *DB) exec(ctx context.Context, t *table, op, query string, args []any) 
 		start = time.Now()
 	}
 	res, err := db.runExec(ctx, t.name, query, args)
+	if err == nil && db.observer == nil {
+		return res, nil
+	}
 	return db.execDone(ctx, t, op, query, len(args), start, res, err)
 }
 
@@ -265,6 +268,16 @@ func (db *DB) UpdateRow(ctx context.Context, row any) error {
 func (db *DB) DeleteRow(ctx context.Context, row any) error {
 	t, sv, g, err := db.writeRow(ctx, row, "DeleteRow")
 	if err != nil {
+		return err
+	}
+	if g == nil && t.deleteSmall {
+		// The common case: no limit, a small key that surely fits.
+		var buf [4]any
+		args, err := t.rowValues(buf[:0], sv, t.primary, nil)
+		if err != nil {
+			return fmt.Errorf("sqlgen: DeleteRow of table %q: %w", t.name, err)
+		}
+		_, err = db.exec(ctx, t, "delete", t.deleteSQL, args)
 		return err
 	}
 	var buf [smallArgs]any

@@ -39,7 +39,11 @@ type table struct {
 	upsertSuffix  string // " ON DUPLICATE KEY UPDATE ..."
 	updateSQL     string
 	deleteSQL     string
-	guards        sync.Map // string of limited column names -> *guardedSQL
+	// deleteSmall says that the DELETE's statement, with its fixed-size
+	// key values, surely fits any server's max_allowed_packet (1 KiB at
+	// least): DeleteRow need not size it (see checkValues).
+	deleteSmall bool
+	guards      sync.Map // string of limited column names -> *guardedSQL
 
 	scanners sync.Pool  // of *scanSet
 	shapes   shapeCache // SQL text of reads without options, by filter shape
@@ -134,6 +138,7 @@ func newTable(name string, pk PrimaryKeyType, value any, codec fields.Codec) (*t
 		c.fast = fastValueOf(c)
 	}
 	t.buildSQL()
+	t.deleteSmall = smallFixed(len(t.deleteSQL), t.primary)
 	t.scanners.New = func() any {
 		set := &scanSet{scanners: make([]sql.Scanner, len(t.columns)), dest: make([]any, len(t.columns))}
 		for i, c := range t.columns {
@@ -423,7 +428,7 @@ func (t *table) rowValues(args []any, sv reflect.Value, cols []*column, skip *co
 			n++
 		}
 	}
-	p := sv.Addr().UnsafePointer()
+	p := unsafe.Pointer(sv.UnsafeAddr())
 	var cp any
 	var copied unsafe.Pointer // the copy's memory, when there is one
 	if n >= 2 {
@@ -501,6 +506,19 @@ func fastValueOf(c *column) fastValue {
 		return fastBool
 	}
 	return fastNone
+}
+
+// smallFixed reports whether a statement of text bytes whose arguments
+// are the values of cols surely fits any server's max_allowed_packet
+// (1024 bytes at least): every column a fixed-size value read without
+// reflection, and roughSize's bound under 1024 bytes.
+func smallFixed(text int, cols []*column) bool {
+	for _, c := range cols {
+		if c.fast != fastInt64 && c.fast != fastInt && c.fast != fastBool {
+			return false
+		}
+	}
+	return text+64+32*len(cols) < 1024
 }
 
 // Type words of the interfaces fastValue.at makes.

@@ -243,10 +243,8 @@ func (db *DB) UpdateRow(ctx context.Context, row any) error {
 		return fmt.Errorf("sqlgen: UpdateRow on table %q, which has only key columns: %w", t.name, ErrUnsupported)
 	}
 	var buf [smallArgs]any
-	args, err := t.rowValues(buf[:0], sv, t.others, nil)
-	if err == nil {
-		args, err = t.rowValues(args, sv, t.primary, nil)
-	}
+	// The SET columns, then the key: one copy of the row for both.
+	args, err := t.rowValues(buf[:0], sv, t.updateCols, nil)
 	if err != nil {
 		return fmt.Errorf("sqlgen: UpdateRow of table %q: %w", t.name, err)
 	}

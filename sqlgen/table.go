@@ -28,7 +28,9 @@ type table struct {
 	byName  map[string]*column
 	primary []*column // primary-key columns, in field order
 	others  []*column // the rest
-	autoInc *column   // the AutoIncrement column, if any
+	// updateCols are the arguments of the UPDATE: others, then primary.
+	updateCols []*column
+	autoInc    *column // the AutoIncrement column, if any
 
 	// SQL text of the fixed statements, built once.
 	selectSQL     string // SELECT `a`,`b` FROM `t`
@@ -109,6 +111,7 @@ func newTable(name string, pk PrimaryKeyType, value any, codec fields.Codec) (*t
 			t.others = append(t.others, c)
 		}
 	}
+	t.updateCols = append(slices.Clip(t.others), t.primary...)
 	if len(t.primary) == 0 {
 		return nil, fmt.Errorf("table %q: struct %v has no primary key; tag one or more fields `sql:\",primary\"`: %w", name, typ, ErrBadSchema)
 	}

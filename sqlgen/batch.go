@@ -89,15 +89,38 @@ func (db *DB) writeRows(ctx context.Context, rows any, chunkSize int, upsert boo
 		return err
 	}
 	maxRows := chunkRows(chunkSize, b.width, b.ids != nil && db.vitessOneRowPerStatement()) // vitess.go
+	first := b.firstVersions()
 	bt := db.newBatchTx(ctx, b.t, b.method)
 	err = bt.run(b.open(bt, maxRows), func() error { return b.write(bt, maxRows) })
-	if err != nil && b.ids != nil && !errors.Is(err, ErrRowsWritten) {
+	if err != nil && !errors.Is(err, ErrRowsWritten) {
 		// After the commit or rollback, so that a failed commit counts
 		// too: a failed batch leaves the rows as the caller gave them,
-		// with zero ids, so that it can be retried as it is.
-		b.ids.clear(b.structs)
+		// with zero ids and versions, so that it can be retried as it
+		// is.
+		if b.ids != nil {
+			b.ids.clear(b.structs)
+		}
+		for _, i := range first {
+			setVersion(b.t.version.fieldOf(b.structs[i]), 0)
+		}
 	}
 	return err
+}
+
+// firstVersions sets the zero versions of the batch's rows to 1, the
+// first version of a row, and returns those rows' indexes.
+func (b *batchWrite) firstVersions() []int {
+	if b.t.version == nil {
+		return nil
+	}
+	var set []int
+	for i, sv := range b.structs {
+		if f, v := b.t.versionOf(sv); v == 0 {
+			setVersion(f, 1)
+			set = append(set, i)
+		}
+	}
+	return set
 }
 
 // batchWrite is one InsertRows or UpsertRows call, checked: its table,

@@ -28,9 +28,13 @@ type table struct {
 	byName  map[string]*column
 	primary []*column // primary-key columns, in field order
 	others  []*column // the rest
-	// updateCols are the arguments of the UPDATE: others, then primary.
-	updateCols []*column
-	autoInc    *column // the AutoIncrement column, if any
+	version *column   // the optimistic-locking version column (`sql:",version"`), if any
+	// The columns of each write statement, in the order of its
+	// arguments, built in one place (buildSQL):
+	setCols    []*column // those an UPDATE sets from the row: others, less the version
+	updateCols []*column // the UPDATE's: setCols, primary, then the version read
+	deleteCols []*column // the DELETE's: primary, then the version read
+	autoInc    *column   // the AutoIncrement column, if any
 
 	// SQL text of the fixed statements, built once.
 	selectSQL     string // SELECT `a`,`b` FROM `t`
@@ -111,7 +115,6 @@ func newTable(name string, pk PrimaryKeyType, value any, codec fields.Codec) (*t
 			t.others = append(t.others, c)
 		}
 	}
-	t.updateCols = append(slices.Clip(t.others), t.primary...)
 	if len(t.primary) == 0 {
 		return nil, fmt.Errorf("table %q: struct %v has no primary key; tag one or more fields `sql:\",primary\"`: %w", name, typ, ErrBadSchema)
 	}
@@ -140,8 +143,11 @@ func newTable(name string, pk PrimaryKeyType, value any, codec fields.Codec) (*t
 		}
 		c.fast = fastValueOf(c)
 	}
+	if err := t.findVersion(); err != nil {
+		return nil, err
+	}
 	t.buildSQL()
-	t.deleteSmall = smallFixed(len(t.deleteSQL), t.primary)
+	t.deleteSmall = smallFixed(len(t.deleteSQL), t.deleteCols)
 	t.scanners.New = func() any {
 		set := &scanSet{scanners: make([]sql.Scanner, len(t.columns)), dest: make([]any, len(t.columns))}
 		for i, c := range t.columns {
@@ -282,10 +288,72 @@ func (t *table) buildSQL() {
 	t.upsertSQL = t.insertSQL + t.upsertSuffix
 	where := joinQuoted(t.primary, "=?")
 	where = strings.ReplaceAll(where, "=?,", "=? AND ")
-	if len(t.others) > 0 {
-		t.updateSQL = "UPDATE " + t.quoted + " SET " + joinQuoted(t.others, "=?") + " WHERE " + where
+	t.setCols = nil
+	for _, c := range t.others {
+		if c != t.version {
+			t.setCols = append(t.setCols, c)
+		}
+	}
+	t.updateCols = append(slices.Clip(t.setCols), t.primary...)
+	t.deleteCols = slices.Clip(t.primary)
+	set := joinQuoted(t.setCols, "=?")
+	if v := t.version; v != nil {
+		// The version read must still be the row's, and every update
+		// moves it on: a matched row always changes, so RowsAffected is
+		// 1 for it whatever clientFoundRows says.
+		if set != "" {
+			set += ","
+		}
+		set += v.quoted + "=" + v.quoted + "+1"
+		where += " AND " + v.quoted + "=?"
+		t.updateCols = append(t.updateCols, v)
+		t.deleteCols = append(t.deleteCols, v)
+	}
+	if set != "" {
+		t.updateSQL = "UPDATE " + t.quoted + " SET " + set + " WHERE " + where
 	}
 	t.deleteSQL = "DELETE FROM " + t.quoted + " WHERE " + where
+}
+
+// findVersion sets t.version to the column tagged `sql:",version"`: at
+// most one, an integer field (not a pointer, not implicitnull) outside
+// the primary key.
+func (t *table) findVersion() error {
+	for _, c := range t.columns {
+		if !c.desc.Tag().Version {
+			continue
+		}
+		if t.version != nil {
+			return fmt.Errorf("table %q: fields %s and %s are both tagged version; a table has at most one version column: %w", t.name, t.version.field, c.field, ErrBadSchema)
+		}
+		if c.primary {
+			return fmt.Errorf("table %q: version field %s cannot be part of the primary key: %w", t.name, c.field, ErrBadSchema)
+		}
+		conv := c.desc.Conversion()
+		if c.desc.Ptr() || c.desc.Tag().ImplicitNull || c.desc.Tag().Encoding != fields.EncodingNone || conv != fields.ConvInt && conv != fields.ConvUint {
+			return fmt.Errorf("table %q: version field %s must be a plain integer field, not %v: %w", t.name, c.field, c.desc.FieldType(), ErrBadSchema)
+		}
+		t.version = c
+	}
+	return nil
+}
+
+// versionOf returns the version field of row sv and its value.
+func (t *table) versionOf(sv reflect.Value) (reflect.Value, uint64) {
+	f := t.version.fieldOf(sv)
+	if f.CanInt() {
+		return f, uint64(f.Int())
+	}
+	return f, f.Uint()
+}
+
+// setVersion stores v in version field f.
+func setVersion(f reflect.Value, v uint64) {
+	if f.CanInt() {
+		f.SetInt(int64(v))
+	} else {
+		f.SetUint(v)
+	}
 }
 
 // guardedSQL is the SQL text of a table's writes under a limit on some of
@@ -512,7 +580,7 @@ func fastValueOf(c *column) fastValue {
 }
 
 // smallFixed reports whether a statement of text bytes whose arguments
-// are the values of cols surely fits any server's max_allowed_packet
+// are the values of cols (at most maxSmallDelete) surely fits any server's max_allowed_packet
 // (1024 bytes at least): every column a fixed-size value read without
 // reflection, and roughSize's bound under 1024 bytes.
 func smallFixed(text int, cols []*column) bool {
@@ -521,8 +589,12 @@ func smallFixed(text int, cols []*column) bool {
 			return false
 		}
 	}
-	return text+64+32*len(cols) < 1024
+	return len(cols) <= maxSmallDelete && text+64+32*len(cols) < 1024
 }
+
+// maxSmallDelete is the most arguments of a DELETE that DeleteRow sends
+// from a buffer on its stack without sizing it (see smallFixed).
+const maxSmallDelete = 4
 
 // Type words of the interfaces fastValue.at makes.
 var (

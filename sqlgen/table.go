@@ -49,7 +49,8 @@ type table struct {
 	// key values, surely fits any server's max_allowed_packet (1 KiB at
 	// least): DeleteRow need not size it (see checkValues).
 	deleteSmall bool
-	guards      sync.Map // string of limited column names -> *guardedSQL
+	guards      sync.Map     // string of limited column names -> *guardedSQL
+	partials    partialCache // UpdateColumns statements by column list
 
 	scanners sync.Pool  // of *scanSet
 	shapes   shapeCache // SQL text of reads without options, by filter shape
@@ -294,25 +295,37 @@ func (t *table) buildSQL() {
 			t.setCols = append(t.setCols, c)
 		}
 	}
-	t.updateCols = append(slices.Clip(t.setCols), t.primary...)
+	t.updateSQL, t.updateCols = t.updateStatement(t.setCols)
 	t.deleteCols = slices.Clip(t.primary)
-	set := joinQuoted(t.setCols, "=?")
+	if v := t.version; v != nil {
+		where += " AND " + v.quoted + "=?"
+		t.deleteCols = append(t.deleteCols, v)
+	}
+	t.deleteSQL = "DELETE FROM " + t.quoted + " WHERE " + where
+}
+
+// updateStatement returns the UPDATE of the set columns by primary key,
+// and its arguments: set, the key, then the version read. It is "" when
+// there is nothing to set.
+func (t *table) updateStatement(set []*column) (string, []*column) {
+	where := strings.ReplaceAll(joinQuoted(t.primary, "=?"), "=?,", "=? AND ")
+	cols := append(slices.Clip(set), t.primary...)
+	assign := joinQuoted(set, "=?")
 	if v := t.version; v != nil {
 		// The version read must still be the row's, and every update
 		// moves it on: a matched row always changes, so RowsAffected is
 		// 1 for it whatever clientFoundRows says.
-		if set != "" {
-			set += ","
+		if assign != "" {
+			assign += ","
 		}
-		set += v.quoted + "=" + v.quoted + "+1"
+		assign += v.quoted + "=" + v.quoted + "+1"
 		where += " AND " + v.quoted + "=?"
-		t.updateCols = append(t.updateCols, v)
-		t.deleteCols = append(t.deleteCols, v)
+		cols = append(cols, v)
 	}
-	if set != "" {
-		t.updateSQL = "UPDATE " + t.quoted + " SET " + set + " WHERE " + where
+	if assign == "" {
+		return "", cols
 	}
-	t.deleteSQL = "DELETE FROM " + t.quoted + " WHERE " + where
+	return "UPDATE " + t.quoted + " SET " + assign + " WHERE " + where, cols
 }
 
 // findVersion sets t.version to the column tagged `sql:",version"`: at
@@ -362,6 +375,7 @@ type guardedSQL struct {
 	// pins are the indexes, in the guard's columns, of the limited
 	// columns outside the primary key: UPDATE and DELETE match them too.
 	pins      []int
+	pinWhere  string // AND `col`=? for each pin
 	updateSQL string // updateSQL with AND `col`=? for each pin
 	deleteSQL string // deleteSQL with AND `col`=? for each pin
 	// upsertSuffix assigns no limited column, and each other column only
@@ -401,6 +415,7 @@ func (t *table) buildGuarded(cols []*column) *guardedSQL {
 		g.pins = append(g.pins, i)
 		pin.WriteString(" AND " + c.quoted + "=?")
 	}
+	g.pinWhere = pin.String()
 	if t.updateSQL != "" {
 		g.updateSQL = t.updateSQL + pin.String()
 	}

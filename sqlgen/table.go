@@ -518,6 +518,9 @@ func (t *table) rowValues(args []any, sv reflect.Value, cols []*column, skip *co
 	var cp any
 	var copied unsafe.Pointer // the copy's memory, when there is one
 	if n >= 2 {
+		// Two direct columns make the struct at least 16 bytes, never
+		// pointer-shaped: the interface's data word is the copy's
+		// address.
 		cp = sv.Interface()
 		copied = (*[2]unsafe.Pointer)(unsafe.Pointer(&cp))[1]
 	}

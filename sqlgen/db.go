@@ -315,16 +315,12 @@ func (t *table) versionMatched(sv reflect.Value, res sql.Result, method string, 
 // must hold the limit's values and the statement also matches them: a row
 // of another tenant with that key is not deleted.
 func (db *DB) DeleteRow(ctx context.Context, row any) error {
-	t, sv, g, err := db.writeRow(ctx, row, "DeleteRow")
-	if err != nil {
-		return err
-	}
-	if g == nil && t.deleteSmall {
-		// The common case: no limit, a small key of plain integers that
-		// surely fits; their values are read without reflection.
+	if t, p := db.schema.cachedRow(row); t != nil && t.deleteSmall && db.limit == nil {
+		// The common case: a type seen before, no limit, a small key of
+		// plain integers that surely fits; their values are read
+		// without reflection.
 		var buf [maxSmallDelete]any
 		args := buf[:0]
-		p := unsafe.Pointer(sv.UnsafeAddr())
 		for _, c := range t.deleteCols {
 			args = append(args, c.fast.load(unsafe.Add(p, c.offset)))
 		}
@@ -332,7 +328,11 @@ func (db *DB) DeleteRow(ctx context.Context, row any) error {
 		if err != nil || t.version == nil {
 			return err
 		}
-		return t.versionMatched(sv, res, "DeleteRow", false)
+		return t.versionMatched(reflect.NewAt(t.typ, p).Elem(), res, "DeleteRow", false)
+	}
+	t, sv, g, err := db.writeRow(ctx, row, "DeleteRow")
+	if err != nil {
+		return err
 	}
 	var buf [smallArgs]any
 	args, err := t.rowValues(buf[:0], sv, t.deleteCols, nil)

@@ -203,6 +203,26 @@ func (s *Schema) structPtr(v any, method string) (*table, reflect.Value, error) 
 	return t, sv, err
 }
 
+// cachedRow returns the table of v, a non-nil *T whose type structPtr has
+// already seen, and the struct's address; nil for anything else (which
+// structPtr then checks).
+func (s *Schema) cachedRow(v any) (*table, unsafe.Pointer) {
+	e := (*[2]unsafe.Pointer)(unsafe.Pointer(&v))
+	if e[1] == nil {
+		return nil, nil
+	}
+	for i := range s.recentPtr {
+		pe := s.recentPtr[i].Load()
+		if pe == nil {
+			break
+		}
+		if pe.ptrType == e[0] {
+			return pe.t, e[1]
+		}
+	}
+	return nil, nil
+}
+
 // structPtrSlow is structPtr through reflection.
 func (s *Schema) structPtrSlow(v any, method string) (*table, reflect.Value, error) {
 	rv := reflect.ValueOf(v)

@@ -77,6 +77,8 @@
 //     a []byte is stored as its bytes.
 //   - implicitnull: the zero value is written as NULL and NULL reads as
 //     the zero value; refused on pointer fields.
+//   - version: the field is its table's optimistic-locking version
+//     column ([Tag.Version]); sqlgen checks the field's type.
 //
 // Reading NULL into a field that cannot hold it (not a pointer, not
 // implicitnull, not a JSON, []byte or Scanner field) is an error wrapping

@@ -54,6 +54,9 @@ type Tag struct {
 	// ImplicitNull writes the zero value as NULL and reads NULL as the
 	// zero value.
 	ImplicitNull bool
+	// Version marks the optimistic-locking version column of an integer
+	// field (`sql:",version"`): see sqlgen's ErrConflict.
+	Version bool
 }
 
 // ParseTag parses the value of a `sql` struct tag. An empty tag is valid and
@@ -79,6 +82,8 @@ func ParseTag(s string) (Tag, error) {
 			t.Primary = true
 		case "implicitnull":
 			t.ImplicitNull = true
+		case "version":
+			t.Version = true
 		case "json", "binary", "string":
 			enc := EncodingJSON
 			if opt == "binary" {
@@ -93,7 +98,7 @@ func ParseTag(s string) (Tag, error) {
 		case "":
 			return Tag{}, fmt.Errorf("tag %q: empty option: %w", s, ErrBadTag)
 		default:
-			return Tag{}, fmt.Errorf("tag %q: unknown option %q (known: primary, json, binary, string, implicitnull): %w", s, opt, ErrBadTag)
+			return Tag{}, fmt.Errorf("tag %q: unknown option %q (known: primary, json, binary, string, implicitnull, version): %w", s, opt, ErrBadTag)
 		}
 	}
 	return t, nil

@@ -82,260 +82,455 @@ func (db *DB) UpsertRows(ctx context.Context, rows any, chunkSize int) error {
 	return err
 }
 
-func (db *DB) writeRows(ctx context.Context, rows any, chunkSize int, upsert bool) (err error) {
-	method := "InsertRows"
+func (db *DB) writeRows(ctx context.Context, rows any, chunkSize int, upsert bool) error {
+	b, err := db.newBatchWrite(ctx, rows, upsert)
+	if err != nil || b == nil {
+		return err
+	}
+	maxRows := chunkRows(chunkSize, b.width, b.ids != nil && db.vitessOneRowPerStatement()) // vitess.go
+	first := b.firstVersions()
+	bt := db.newBatchTx(ctx, b.t, b.method)
+	err = bt.run(b.open(bt, maxRows), func() error { return b.write(bt, maxRows) })
+	if err != nil && !errors.Is(err, ErrRowsWritten) {
+		// After the commit or rollback, so that a failed commit counts
+		// too: a failed batch leaves the rows as the caller gave them,
+		// with zero ids and versions, so that it can be retried as it
+		// is.
+		if b.ids != nil {
+			b.ids.clear(b.structs)
+		}
+		for _, i := range first {
+			setVersion(b.t.version.fieldOf(b.structs[i]), 0)
+		}
+	}
+	return err
+}
+
+// firstVersions sets the zero versions of the batch's rows to 1, the
+// first version of a row, and returns those rows' indexes.
+func (b *batchWrite) firstVersions() []int {
+	if b.t.version == nil {
+		return nil
+	}
+	var set []int
+	for i, sv := range b.structs {
+		if f, v := b.t.versionOf(sv); v == 0 {
+			setVersion(f, 1)
+			set = append(set, i)
+		}
+	}
+	return set
+}
+
+// batchWrite is one InsertRows or UpsertRows call, checked: its table,
+// its rows and what its statements must keep to.
+type batchWrite struct {
+	db      *DB
+	t       *table
+	method  string // InsertRows or UpsertRows, for errors
+	op      string // the observer's name of its statements
+	upsert  bool
+	structs []reflect.Value
+	// g is the limit's guard of the batch: nil without a limit, and when
+	// ShouldContinueOnError let a row outside it through (the batch then
+	// runs as without the limit). guarded says its upserts keep to it.
+	g       *guard
+	guarded bool
+	cols    []*column
+	skip    *column   // the AutoIncrement column, left out when the server assigns the ids
+	ids     *batchIDs // the ids to write back, nil when the server assigns none
+	width   int       // placeholders per row
+}
+
+// newBatchWrite checks a batch's rows: the rows' type, nil rows, the
+// limit, zero and non-zero keys mixed, Vitess shards. It returns nil for
+// no rows.
+func (db *DB) newBatchWrite(ctx context.Context, rows any, upsert bool) (*batchWrite, error) {
+	method, op := "InsertRows", "batch insert"
 	if upsert {
-		method = "UpsertRows"
+		method, op = "UpsertRows", "batch upsert"
 	}
 	rv := reflect.ValueOf(rows)
 	if rv.Kind() != reflect.Slice || rv.Type().Elem().Kind() != reflect.Pointer || rv.Type().Elem().Elem().Kind() != reflect.Struct {
-		return fmt.Errorf("sqlgen: %s: rows must be a []*T for a registered struct T, not %v: %w", method, typeOf(rows), ErrInvalidArgument)
+		return nil, fmt.Errorf("sqlgen: %s: rows must be a []*T for a registered struct T, not %v: %w", method, typeOf(rows), ErrInvalidArgument)
 	}
 	t, err := db.schema.tableByType(rv.Type().Elem().Elem())
 	if err != nil {
-		return fmt.Errorf("sqlgen: %s: %w", method, err)
+		return nil, fmt.Errorf("sqlgen: %s: %w", method, err)
 	}
 	n := rv.Len()
 	if n == 0 {
-		return nil
+		return nil, nil
 	}
 	if upsert && t.pk == AutoIncrement {
-		return fmt.Errorf("sqlgen: UpsertRows on AutoIncrement table %q: %w", t.name, ErrUnsupported)
+		return nil, fmt.Errorf("sqlgen: UpsertRows on AutoIncrement table %q: %w", t.name, ErrUnsupported)
 	}
-	structs := make([]reflect.Value, n)
-	zeroIDs := 0
-	// g is the limit's guard of the batch: nil without a limit, and when
-	// ShouldContinueOnError let a row outside it through (the batch then
-	// runs as without the limit).
-	var g *guard
+	b := &batchWrite{db: db, t: t, method: method, op: op, upsert: upsert, structs: make([]reflect.Value, n), cols: t.columns}
 	if db.limit != nil {
-		if g, err = db.limit.guardFor(ctx, t); err != nil {
-			return err
+		if b.g, err = db.limit.guardFor(ctx, t); err != nil {
+			return nil, err
 		}
 	}
 	letThrough := false
-	for i := range structs {
+	zeroIDs := 0
+	for i := range b.structs {
 		p := rv.Index(i)
 		if p.IsNil() {
-			return fmt.Errorf("sqlgen: %s into table %q: row %d is nil: %w", method, t.name, i, ErrInvalidArgument)
+			return nil, fmt.Errorf("sqlgen: %s into table %q: row %d is nil: %w", method, t.name, i, ErrInvalidArgument)
 		}
-		structs[i] = p.Elem()
-		if g != nil {
-			through, cErr := db.limit.checkRow(ctx, t, g, structs[i])
+		b.structs[i] = p.Elem()
+		if b.g != nil {
+			through, cErr := db.limit.checkRow(ctx, t, b.g, b.structs[i])
 			if cErr != nil {
-				return fmt.Errorf("row %d: %w", i, cErr)
+				return nil, fmt.Errorf("row %d: %w", i, cErr)
 			}
 			letThrough = letThrough || through
 		}
-		if t.autoInc != nil && t.autoInc.fieldOf(structs[i]).IsZero() {
+		if t.autoInc != nil && t.autoInc.fieldOf(b.structs[i]).IsZero() {
 			zeroIDs++
 		}
 	}
-	if err = db.checkShardSpan(t, method, structs); err != nil { // vitess.go
-		return err
+	if err = db.checkShardSpan(t, method, b.structs); err != nil { // vitess.go
+		return nil, err
 	}
-	cols, skip := t.columns, (*column)(nil)
-	if t.autoInc != nil && zeroIDs > 0 {
-		if zeroIDs != n {
-			return fmt.Errorf("sqlgen: InsertRows into table %q: %d of %d rows have a zero %s and the others do not; insert them in two calls: %w",
-				t.name, zeroIDs, n, t.autoInc.field, ErrInvalidArgument)
-		}
-		skip = t.autoInc
-		// Registered before the transaction's deferred commit, so it runs
-		// after it and sees a failed commit too: a failed batch leaves
-		// the rows as the caller gave them, with zero ids, so that it can
-		// be retried as it is.
-		defer func() {
-			if err != nil && !errors.Is(err, ErrRowsWritten) {
-				for _, sv := range structs {
-					t.autoInc.fieldOf(sv).SetZero()
-				}
-			}
-		}()
-	}
-	width := len(cols)
-	if skip != nil {
-		width--
-	}
-	if chunkSize <= 0 {
-		chunkSize = DefaultChunkSize
-	}
-	if chunkSize*width > MaxPlaceholders {
-		chunkSize = MaxPlaceholders / width
-	}
-	if skip != nil && db.vitessOneRowPerStatement() { // vitess.go
-		chunkSize = 1
-	}
-
-	// ex, when set, runs the statements instead of db.exec's choice (the
-	// context's transaction or the pool).
-	var ex execQuerier
-	var conn *sql.Conn // pinned for a one-statement batch that needs ids
-	var tx *txState    // the batch's own transaction, if it has one
-	// Named result err is what the deferred function must see: no := for
-	// err below, or it would look at a shadow and commit a failed batch.
-	defer func() {
-		if tx != nil {
-			if err != nil {
-				if rbErr := tx.rollback(); rbErr != nil && !errors.Is(rbErr, sql.ErrTxDone) && ctx.Err() == nil {
-					err = fmt.Errorf("%w (and rolling back: %v)", err, rbErr)
-				}
-			} else if cErr := tx.commit(); cErr != nil {
-				err = fmt.Errorf("sqlgen: %s into table %q: commit: %w", method, t.name, cErr)
-			}
-		}
-		if conn != nil {
-			if err != nil && brokenConn(err) {
-				// The server dropped it: out of the pool with it.
-				_ = conn.Raw(func(any) error { return driver.ErrBadConn })
-			}
-			conn.Close()
-		}
-		err = withCtxErr(ctx, err) // when ctx is done, whatever failed first
-	}()
-	callerTx := db.HasTx(ctx)
 	// An upsert under a limit is guarded, and one whose row collided with
 	// a row outside the limit must leave nothing of its batch: it runs in
 	// a transaction of its own, or after a savepoint in the caller's.
-	guarded := upsert && g != nil && !letThrough
-	// begin opens the batch's own transaction: a batch of several
-	// statements is all or nothing only inside one.
-	begin := func() error {
-		// On conn when one is pinned (the ids need the session's
-		// auto_increment_increment), else on a connection held for the
-		// batch (so that its statements can be stopped on the server).
-		// Through the context, as a caller's transaction would be: the
-		// statements then go through db.exec (and its statement cache,
-		// prepared on the transaction).
-		txCtx, st, bErr := db.beginTx(ctx, t.name, conn, true)
-		if bErr != nil {
-			return fmt.Errorf("sqlgen: %s into table %q: %w", method, t.name, bErr)
+	b.guarded = upsert && b.g != nil && !letThrough
+	b.width = len(b.cols)
+	if t.autoInc != nil && zeroIDs > 0 {
+		if zeroIDs != n {
+			return nil, fmt.Errorf("sqlgen: InsertRows into table %q: %d of %d rows have a zero %s and the others do not; insert them in two calls: %w",
+				t.name, zeroIDs, n, t.autoInc.field, ErrInvalidArgument)
 		}
-		ctx, tx, ex = txCtx, st, nil
-		return nil
+		b.skip, b.ids = t.autoInc, &batchIDs{col: t.autoInc, step: 1}
+		b.width--
 	}
-	switch {
-	case callerTx:
-		// The caller's transaction: never committed or rolled back here.
-		if guarded {
-			if _, err = db.execOn(ctx, db.on(ctx, nil), t, "savepoint", "SAVEPOINT "+guardSavepoint, nil); err != nil {
-				return err
-			}
-		}
-	case n <= chunkSize && !guarded:
-		// Likely one statement, atomic by itself: no transaction unless
-		// the rows' size splits it (see below). Ids need
-		// auto_increment_increment read on the connection that inserts.
-		if skip != nil {
-			if conn, err = db.conn.Conn(ctx); err != nil {
-				return fmt.Errorf("sqlgen: %s into table %q: %w", method, t.name, err)
-			}
-			ex = conn
-		}
-	default:
-		if err = begin(); err != nil {
-			return err
-		}
-	}
+	return b, nil
+}
 
-	var step int64 = 1
+// open decides where the batch starts, before its first statement: in
+// the caller's transaction (after a savepoint when guarded), on a
+// connection pinned for its ids when it likely fits one statement, or in
+// a transaction of its own.
+func (b *batchWrite) open(bt *batchTx, maxRows int) func() error {
+	return func() error {
+		switch {
+		case bt.callerTx:
+			// The caller's transaction: never committed or rolled back
+			// here.
+			if b.guarded {
+				return bt.execDirect("savepoint", "SAVEPOINT "+guardSavepoint)
+			}
+			return nil
+		case len(b.structs) <= maxRows && !b.guarded:
+			// Likely one statement, atomic by itself: no transaction
+			// unless the rows' size splits it (see write). Ids need
+			// auto_increment_increment read on the connection that
+			// inserts.
+			if b.ids != nil {
+				return bt.pin()
+			}
+			return nil
+		default:
+			return bt.begin()
+		}
+	}
+}
+
+// write sends the batch's statements, chunk by chunk, on bt.
+func (b *batchWrite) write(bt *batchTx, maxRows int) error {
+	n, t := len(b.structs), b.t
 	// Not read for one-row statements (on Vitess, where vtgate would send
 	// it to some shard, inside the batch's transaction too).
-	if skip != nil && n > 1 && chunkSize > 1 {
-		const q = "SELECT @@SESSION.auto_increment_increment"
-		if err = db.lookup(ctx, ex, t.name, q, &step); err != nil {
-			return fmt.Errorf("sqlgen: InsertRows into table %q: reading auto_increment_increment: %w", t.name, err)
+	if b.ids != nil && n > 1 && maxRows > 1 {
+		if err := b.ids.readStep(bt); err != nil {
+			return err
 		}
-	}
-	op := "batch insert"
-	if upsert {
-		op = "batch upsert"
 	}
 	// A chunk also ends before its statement would pass the server's
 	// max_allowed_packet, sized the way the driver will send it (see
 	// packet.go): the server drops the connection on a larger packet.
-	sizer := db.newChunkSizer(t, cols, skip, upsert, method)
-	for i := 0; i < n; {
-		start := i
-		args := make([]any, 0, min(chunkSize, n-start)*width)
-		sizer.reset()
-		for i < n && i-start < chunkSize {
-			k := len(args)
-			if args, err = t.rowValues(args, structs[i], cols, skip); err != nil {
-				return fmt.Errorf("sqlgen: %s into table %q, row %d: %w", method, t.name, i, err)
-			}
-			fit, cErr := sizer.add(ctx, ex, args, k)
-			if cErr != nil {
-				err = fmt.Errorf("row %d: %w", i, cErr)
-				return err
-			}
-			if !fit {
-				args = args[:k] // this row opens the next chunk
-				break
-			}
-			i++
+	sizer := b.db.newChunkSizer(t, b.cols, b.skip, b.upsert, b.method)
+	var args []any
+	fit := func(i int) (bool, error) {
+		k := len(args)
+		var err error
+		if args, err = t.rowValues(args, b.structs[i], b.cols, b.skip); err != nil {
+			return false, fmt.Errorf("sqlgen: %s into table %q, row %d: %w", b.method, t.name, i, err)
 		}
-		if i < n && !callerTx && tx == nil {
-			// More statements follow: from here on, in a transaction.
-			if err = begin(); err != nil {
-				return err
-			}
-		}
-		query := t.multiRowSQL(i-start, skip, upsert)
-		if guarded {
-			query = t.multiRowSQLSuffix(i-start, skip, g.sql.upsertSuffix)
-		}
-		var res sql.Result
-		if ex != nil {
-			res, err = db.execOn(ctx, ex, t, op, query, args)
-		} else {
-			res, err = db.exec(ctx, t, op, query, args)
-		}
+		ok, err := sizer.add(bt.ctx, bt.ex, args, k)
 		if err != nil {
-			err = fmt.Errorf("rows %d to %d: %w", start, i-1, err)
+			return false, fmt.Errorf("row %d: %w", i, err)
+		}
+		if !ok {
+			args = args[:k] // this row opens the next chunk
+		}
+		return ok, nil
+	}
+	for start := 0; start < n; {
+		args = make([]any, 0, min(maxRows, n-start)*b.width)
+		sizer.reset()
+		end, err := nextChunk(start, n, maxRows, fit)
+		if err != nil {
 			return err
 		}
-		if guarded {
-			if err = g.checkUpsert(t, method, res, i-start); err != nil {
-				err = fmt.Errorf("rows %d to %d: %w", start, i-1, err)
-				if callerTx {
-					// Undo the batch's statements in the caller's
-					// transaction, which stays open.
-					if _, rbErr := db.execOn(ctx, db.on(ctx, nil), t, "rollback to savepoint", "ROLLBACK TO SAVEPOINT "+guardSavepoint, nil); rbErr != nil {
-						err = fmt.Errorf("%w (and rolling back to the savepoint before the batch: %v)", err, rbErr)
-					}
-				}
+		if end < n && !bt.callerTx && bt.tx == nil {
+			// More statements follow: from here on, in a transaction.
+			if err := bt.begin(); err != nil {
 				return err
 			}
 		}
-		if skip != nil {
-			// The driver reports the OK packet's unsigned id as an int64:
-			// its bits are the id, which may pass MaxInt64 on a BIGINT
-			// UNSIGNED column.
-			first, idErr := res.LastInsertId()
-			for j := start; idErr == nil && j < i; j++ {
-				id := uint64(first) + uint64(j-start)*uint64(step)
-				if sErr := setID(t.autoInc.fieldOf(structs[j]), id); sErr != nil {
-					idErr = fmt.Errorf("row %d got id %d, which field %s cannot hold: %w", j, id, t.autoInc.field, sErr)
-				}
+		if err := b.writeChunk(bt, start, end, args); err != nil {
+			return err
+		}
+		start = end
+	}
+	return nil
+}
+
+// writeChunk sends the statement of rows start to end-1, whose values are
+// args, and writes their ids back.
+func (b *batchWrite) writeChunk(bt *batchTx, start, end int, args []any) error {
+	t := b.t
+	query := t.multiRowSQL(end-start, b.skip, b.upsert)
+	if b.guarded {
+		query = t.multiRowSQLSuffix(end-start, b.skip, b.g.sql.upsertSuffix)
+	}
+	res, err := bt.exec(t, b.op, query, args)
+	if err != nil {
+		return fmt.Errorf("rows %d to %d: %w", start, end-1, err)
+	}
+	if b.guarded {
+		if err := b.g.checkUpsert(t, b.method, res, end-start); err != nil {
+			return bt.undoGuarded(fmt.Errorf("rows %d to %d: %w", start, end-1, err))
+		}
+	}
+	if b.ids == nil {
+		return nil
+	}
+	// The driver reports the OK packet's unsigned id as an int64: its
+	// bits are the id, which may pass MaxInt64 on a BIGINT UNSIGNED
+	// column.
+	first, err := res.LastInsertId()
+	if err == nil {
+		err = b.ids.assign(b.structs, start, end, first)
+	}
+	if err != nil {
+		return bt.idsNotStored(start, end, err)
+	}
+	return nil
+}
+
+// chunkRows is the most rows of a batch write's statement: chunkSize
+// (DefaultChunkSize when zero or less), fewer when width placeholders a
+// row would pass [MaxPlaceholders], one with oneRow (ids on Vitess).
+func chunkRows(chunkSize, width int, oneRow bool) int {
+	if chunkSize <= 0 {
+		chunkSize = DefaultChunkSize
+	}
+	if width > 0 && chunkSize > MaxPlaceholders/width {
+		chunkSize = max(MaxPlaceholders/width, 1)
+	}
+	if oneRow {
+		chunkSize = 1
+	}
+	return chunkSize
+}
+
+// nextChunk plans the statement that starts at row start of n rows: it
+// returns end, the statement holding rows start to end-1. A statement
+// holds at most maxRows rows, and ends before a row that fit, asked for
+// each row in turn, says does not fit along with the chunk's earlier
+// rows; that row opens the next statement. The chunk's first row always
+// fits, or fit returns an error ([ErrTooLarge]) for it, which nextChunk
+// returns.
+func nextChunk(start, n, maxRows int, fit func(row int) (bool, error)) (int, error) {
+	i := start
+	for i < n && i-start < maxRows {
+		ok, err := fit(i)
+		if err != nil {
+			return i, err
+		}
+		if !ok {
+			if i == start {
+				return i, fmt.Errorf("sqlgen: row %d does not fit a statement of its own: %w", i, ErrTooLarge)
 			}
-			if idErr != nil {
-				switch {
-				case tx != nil:
-					// Checked before the commit: the deferred rollback
-					// undoes the whole batch.
-					err = fmt.Errorf("sqlgen: InsertRows into table %q: %w; the batch was rolled back, nothing was written", t.name, idErr)
-				case callerTx:
-					err = fmt.Errorf("sqlgen: InsertRows into table %q: rows %d to %d were inserted in the caller's transaction (neither committed nor rolled back here), but their new ids could not be stored: %w: %w",
-						t.name, start, i-1, ErrRowsWritten, idErr)
-				default:
-					err = fmt.Errorf("sqlgen: InsertRows into table %q: the rows were inserted and committed, but their new ids could not be stored: %w: %w", t.name, ErrRowsWritten, idErr)
-				}
-				return err
-			}
+			break
+		}
+		i++
+	}
+	return i, nil
+}
+
+// batchIDs writes the ids the server assigned to a batch's rows into
+// their AutoIncrement field.
+type batchIDs struct {
+	col  *column
+	step int64 // the session's auto_increment_increment
+}
+
+// readStep reads auto_increment_increment on the batch's connection: a
+// multi-row INSERT's rows get ids step apart from the first.
+func (ids *batchIDs) readStep(bt *batchTx) error {
+	const q = "SELECT @@SESSION.auto_increment_increment"
+	if err := bt.db.lookup(bt.ctx, bt.ex, bt.t.name, q, &ids.step); err != nil {
+		return fmt.Errorf("sqlgen: InsertRows into table %q: reading auto_increment_increment: %w", bt.t.name, err)
+	}
+	return nil
+}
+
+// assign gives rows start to end-1 of a statement whose first id is
+// first (the driver's int64 holding the server's unsigned id) the ids
+// first, first+step, ...
+func (ids *batchIDs) assign(structs []reflect.Value, start, end int, first int64) error {
+	for j := start; j < end; j++ {
+		id := uint64(first) + uint64(j-start)*uint64(ids.step)
+		if err := setID(ids.col.fieldOf(structs[j]), id); err != nil {
+			return fmt.Errorf("row %d got id %d, which field %s cannot hold: %w", j, id, ids.col.field, err)
 		}
 	}
 	return nil
+}
+
+// clear sets the rows' ids back to zero.
+func (ids *batchIDs) clear(structs []reflect.Value) {
+	for _, sv := range structs {
+		ids.col.fieldOf(sv).SetZero()
+	}
+}
+
+// batchTx is where the statements of a batch write run: the caller's
+// transaction, a connection pinned for the batch's ids, or a transaction
+// of the batch's own, begun lazily and committed or rolled back by run.
+type batchTx struct {
+	db       *DB
+	t        *table
+	method   string
+	ctx      context.Context // the caller's, then the one carrying the batch's own transaction
+	caller   context.Context
+	callerTx bool
+	ex       execQuerier // when set, runs the statements instead of db.exec's choice
+	conn     *sql.Conn   // pinned for a one-statement batch that needs ids
+	tx       *txState    // the batch's own transaction, if it has one
+}
+
+func (db *DB) newBatchTx(ctx context.Context, t *table, method string) *batchTx {
+	return &batchTx{db: db, t: t, method: method, ctx: ctx, caller: ctx, callerTx: db.HasTx(ctx)}
+}
+
+// run calls open and then fn, and ends the batch: commits its own
+// transaction if both succeeded, else rolls it back, and returns the
+// pinned connection. The error returned wraps the context's when it is
+// done (see [withCtxErr]). A panic rolls back and goes on.
+func (bt *batchTx) run(open, fn func() error) error {
+	ended := false
+	defer func() {
+		if !ended {
+			_ = bt.end(errors.New("panic"))
+		}
+	}()
+	err := open()
+	if err == nil {
+		err = fn()
+	}
+	ended = true
+	return bt.end(err)
+}
+
+// end commits the batch's own transaction when err is nil, rolls it back
+// otherwise, and returns the pinned connection.
+func (bt *batchTx) end(err error) error {
+	if bt.tx != nil {
+		if err != nil {
+			if rbErr := bt.tx.rollback(); rbErr != nil && !errors.Is(rbErr, sql.ErrTxDone) && bt.caller.Err() == nil {
+				err = fmt.Errorf("%w (and rolling back: %v)", err, rbErr)
+			}
+		} else if cErr := bt.tx.commit(); cErr != nil {
+			err = fmt.Errorf("sqlgen: %s into table %q: commit: %w", bt.method, bt.t.name, cErr)
+		}
+	}
+	if bt.conn != nil {
+		if err != nil && brokenConn(err) {
+			// The server dropped it: out of the pool with it.
+			_ = bt.conn.Raw(func(any) error { return driver.ErrBadConn })
+		}
+		bt.conn.Close()
+	}
+	return withCtxErr(bt.caller, err) // when ctx is done, whatever failed first
+}
+
+// pin takes a connection from the pool for the batch's statements.
+func (bt *batchTx) pin() error {
+	conn, err := bt.db.conn.Conn(bt.ctx)
+	if err != nil {
+		return fmt.Errorf("sqlgen: %s into table %q: %w", bt.method, bt.t.name, err)
+	}
+	bt.conn, bt.ex = conn, conn
+	return nil
+}
+
+// begin opens the batch's own transaction: a batch of several statements
+// is all or nothing only inside one. It runs on the pinned connection
+// when there is one (the ids need the session's
+// auto_increment_increment), else on a connection held for the batch (so
+// that its statements can be stopped on the server). The context then
+// carries it, as a caller's transaction would be: the statements go
+// through db.exec (and its statement cache, prepared on the transaction).
+func (bt *batchTx) begin() error {
+	txCtx, st, err := bt.db.beginTx(bt.ctx, bt.t.name, bt.conn, true)
+	if err != nil {
+		return fmt.Errorf("sqlgen: %s into table %q: %w", bt.method, bt.t.name, err)
+	}
+	bt.ctx, bt.tx, bt.ex = txCtx, st, nil
+	return nil
+}
+
+// exec runs a statement of the batch (see run.go).
+func (bt *batchTx) exec(t *table, op, query string, args []any) (sql.Result, error) {
+	if bt.ex != nil {
+		return bt.db.execOn(bt.ctx, bt.ex, t, op, query, args)
+	}
+	return bt.db.exec(bt.ctx, t, op, query, args)
+}
+
+// execDirect runs a statement of the batch without arguments on its
+// connection or transaction, never through the statement cache (a
+// SAVEPOINT, ...).
+func (bt *batchTx) execDirect(op, query string) error {
+	_, err := bt.db.execOn(bt.ctx, bt.db.on(bt.ctx, bt.ex), bt.t, op, query, nil)
+	return err
+}
+
+// undoGuarded returns err, the error of a guarded upsert whose row
+// collided with a row outside the limit, after rolling the batch back to
+// its savepoint in the caller's transaction, which stays open. The
+// batch's own transaction is rolled back by end.
+func (bt *batchTx) undoGuarded(err error) error {
+	if !bt.callerTx {
+		return err
+	}
+	if rbErr := bt.execDirect("rollback to savepoint", "ROLLBACK TO SAVEPOINT "+guardSavepoint); rbErr != nil {
+		err = fmt.Errorf("%w (and rolling back to the savepoint before the batch: %v)", err, rbErr)
+	}
+	return err
+}
+
+// idsNotStored is the error of rows start to end-1 written but whose ids
+// could not be stored, saying what became of the rows.
+func (bt *batchTx) idsNotStored(start, end int, idErr error) error {
+	name := bt.t.name
+	switch {
+	case bt.tx != nil:
+		// Checked before the commit: end's rollback undoes the whole
+		// batch.
+		return fmt.Errorf("sqlgen: InsertRows into table %q: %w; the batch was rolled back, nothing was written", name, idErr)
+	case bt.callerTx:
+		return fmt.Errorf("sqlgen: InsertRows into table %q: rows %d to %d were inserted in the caller's transaction (neither committed nor rolled back here), but their new ids could not be stored: %w: %w",
+			name, start, end-1, ErrRowsWritten, idErr)
+	default:
+		return fmt.Errorf("sqlgen: InsertRows into table %q: the rows were inserted and committed, but their new ids could not be stored: %w: %w", name, ErrRowsWritten, idErr)
+	}
 }
 
 // guardSavepoint is the savepoint a guarded UpsertRows sets in the

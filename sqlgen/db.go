@@ -8,6 +8,7 @@ import (
 	"math"
 	"reflect"
 	"time"
+	"unsafe"
 )
 
 // DB runs the schema's statements on a *sql.DB, or on the transaction
@@ -67,6 +68,9 @@ func (db *DB) exec(ctx context.Context, t *table, op, query string, args []any) 
 		ctx, start = db.before(ctx, t.name, op, query, len(args))
 	}
 	res, err := db.runExec(ctx, t.name, query, args)
+	if err == nil && db.hook == nil {
+		return res, nil
+	}
 	return db.execDone(ctx, t, op, query, len(args), start, res, err)
 }
 
@@ -131,6 +135,28 @@ func (db *DB) InsertRow(ctx context.Context, row any) (sql.Result, error) {
 	if err != nil {
 		return nil, err
 	}
+	if t.version != nil {
+		return withFirstVersion(t, sv, func() (sql.Result, error) { return db.insertRow(ctx, t, sv) })
+	}
+	return db.insertRow(ctx, t, sv)
+}
+
+// withFirstVersion runs insert with row sv's version field set to 1 when
+// it is zero, and back to zero if the row was not written.
+func withFirstVersion(t *table, sv reflect.Value, insert func() (sql.Result, error)) (sql.Result, error) {
+	f, v := t.versionOf(sv)
+	if v != 0 {
+		return insert()
+	}
+	setVersion(f, 1)
+	res, err := insert()
+	if err != nil && !errors.Is(err, ErrRowsWritten) {
+		setVersion(f, 0)
+	}
+	return res, err
+}
+
+func (db *DB) insertRow(ctx context.Context, t *table, sv reflect.Value) (sql.Result, error) {
 	query, skip := t.insertSQL, (*column)(nil)
 	var idField reflect.Value
 	if t.autoInc != nil {
@@ -201,6 +227,13 @@ func (db *DB) UpsertRow(ctx context.Context, row any) (sql.Result, error) {
 	if t.pk == AutoIncrement {
 		return nil, fmt.Errorf("sqlgen: UpsertRow on AutoIncrement table %q: %w", t.name, ErrUnsupported)
 	}
+	if t.version != nil {
+		return withFirstVersion(t, sv, func() (sql.Result, error) { return db.upsertRow(ctx, t, sv, g) })
+	}
+	return db.upsertRow(ctx, t, sv, g)
+}
+
+func (db *DB) upsertRow(ctx context.Context, t *table, sv reflect.Value, g *guard) (sql.Result, error) {
 	var buf [smallArgs]any
 	args, err := t.rowValues(buf[:0], sv, t.columns, nil)
 	if err != nil {
@@ -243,22 +276,41 @@ func (db *DB) UpdateRow(ctx context.Context, row any) error {
 		return fmt.Errorf("sqlgen: UpdateRow on table %q, which has only key columns: %w", t.name, ErrUnsupported)
 	}
 	var buf [smallArgs]any
-	args, err := t.rowValues(buf[:0], sv, t.others, nil)
-	if err == nil {
-		args, err = t.rowValues(args, sv, t.primary, nil)
-	}
+	// The SET columns, then the key: one copy of the row for both.
+	args, err := t.rowValues(buf[:0], sv, t.updateCols, nil)
 	if err != nil {
 		return fmt.Errorf("sqlgen: UpdateRow of table %q: %w", t.name, err)
 	}
-	if _, err := db.checkValues(ctx, nil, t, t.others, nil, args); err != nil {
+	if _, err := db.checkValues(ctx, nil, t, t.setCols, nil, args); err != nil {
 		return err
 	}
 	query := t.updateSQL
 	if g != nil {
 		query, args = g.sql.updateSQL, g.appendPins(args)
 	}
-	_, err = db.exec(ctx, t, "update", query, args)
-	return err
+	res, err := db.exec(ctx, t, "update", query, args)
+	if err != nil || t.version == nil {
+		return err
+	}
+	return t.versionMatched(sv, res, "UpdateRow", true)
+}
+
+// versionMatched checks, from res, that the statement of method matched
+// row sv by its key and version, and with bump moves the row's version
+// on as the statement did. No row is [ErrConflict].
+func (t *table) versionMatched(sv reflect.Value, res sql.Result, method string, bump bool) error {
+	n, err := res.RowsAffected()
+	if err != nil {
+		return fmt.Errorf("sqlgen: %s of table %q: reading the rows affected to check version %s: %w", method, t.name, t.version.field, err)
+	}
+	f, v := t.versionOf(sv)
+	if n == 0 {
+		return fmt.Errorf("sqlgen: %s of table %q: no row has this key and %s = %d: %w", method, t.name, t.version.name, v, ErrConflict)
+	}
+	if bump {
+		setVersion(f, v+1)
+	}
+	return nil
 }
 
 // DeleteRow deletes the row with the primary key of row, a *T. Deleting a
@@ -266,12 +318,27 @@ func (db *DB) UpdateRow(ctx context.Context, row any) error {
 // must hold the limit's values and the statement also matches them: a row
 // of another tenant with that key is not deleted.
 func (db *DB) DeleteRow(ctx context.Context, row any) error {
+	if t, p := db.schema.cachedRow(row); t != nil && t.deleteSmall && db.limit == nil {
+		// The common case: a type seen before, no limit, a small key of
+		// plain integers that surely fits; their values are read
+		// without reflection.
+		var buf [maxSmallDelete]any
+		args := buf[:0]
+		for _, c := range t.deleteCols {
+			args = append(args, c.fast.load(unsafe.Add(p, c.offset)))
+		}
+		res, err := db.exec(ctx, t, "delete", t.deleteSQL, args)
+		if err != nil || t.version == nil {
+			return err
+		}
+		return t.versionMatched(reflect.NewAt(t.typ, p).Elem(), res, "DeleteRow", false)
+	}
 	t, sv, g, err := db.writeRow(ctx, row, "DeleteRow")
 	if err != nil {
 		return err
 	}
 	var buf [smallArgs]any
-	args, err := t.rowValues(buf[:0], sv, t.primary, nil)
+	args, err := t.rowValues(buf[:0], sv, t.deleteCols, nil)
 	if err != nil {
 		return fmt.Errorf("sqlgen: DeleteRow of table %q: %w", t.name, err)
 	}
@@ -279,9 +346,12 @@ func (db *DB) DeleteRow(ctx context.Context, row any) error {
 	if g != nil {
 		query, args = g.sql.deleteSQL, g.appendPins(args)
 	}
-	if _, err := db.checkValues(ctx, nil, t, t.primary, nil, args); err != nil {
+	if _, err := db.checkValues(ctx, nil, t, t.deleteCols, nil, args); err != nil {
 		return err
 	}
-	_, err = db.exec(ctx, t, "delete", query, args)
-	return err
+	res, err := db.exec(ctx, t, "delete", query, args)
+	if err != nil || t.version == nil {
+		return err
+	}
+	return t.versionMatched(sv, res, "DeleteRow", false)
 }

@@ -22,6 +22,10 @@
 //     an integer assigned by the server.
 //   - json, binary, string and implicitnull choose how the value is stored
 //     (see package fields for the rules, including the JSON NULL rules).
+//   - version marks the optimistic-locking version column, a plain integer
+//     field outside the key (at most one): [DB.UpdateRow],
+//     [DB.UpdateColumns] and [DB.DeleteRow] match the version read and
+//     fail with [ErrConflict] when no row holds it; updates move it on.
 //
 // Anonymous struct fields (embedded by value) are flattened, as
 // encoding/json does; an embedded pointer is refused. Anything the schema

@@ -48,6 +48,13 @@ var (
 	// holds rows of several shards, where it would not be atomic: it is
 	// refused before anything is sent.
 	ErrCrossShard = errors.New("sqlgen: batch spans shards")
+
+	// ErrConflict is wrapped by the error of an UpdateRow or DeleteRow of
+	// a table with a version column (`sql:",version"`) when no row has
+	// the row's key and the version it holds: another writer changed or
+	// deleted the row since it was read (or it never existed). Read the
+	// row again and retry.
+	ErrConflict = errors.New("sqlgen: the row changed since it was read")
 )
 
 // Errors of the fields package, re-exported so that callers of sqlgen can

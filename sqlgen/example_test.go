@@ -214,6 +214,45 @@ func ExampleDB_DeleteRow() {
 	// <nil>
 }
 
+// Document is a row with an optimistic-locking version column.
+type Document struct {
+	ID      int64 `sql:",primary"`
+	Title   string
+	Body    string
+	Version int64 `sql:",version"`
+}
+
+func ExampleDB_UpdateColumns() {
+	conn, mock := exampleConn()
+	defer conn.Close()
+	schema := sqlgen.NewSchema()
+	schema.MustRegisterType("documents", sqlgen.AutoIncrement, Document{})
+	db := sqlgen.NewDB(conn, schema)
+	ctx := context.Background()
+
+	// Only title is written; the row must still hold version 3, which
+	// the update moves on.
+	mock.ExpectExec("UPDATE `documents` SET `title`=?,`version`=`version`+1 WHERE `id`=? AND `version`=?").
+		WithArgs("New title", int64(42), int64(3)).
+		WillReturnResult(sqlmock.NewResult(0, 1))
+	doc := &Document{ID: 42, Title: "New title", Version: 3}
+	res, err := db.UpdateColumns(ctx, doc, "title")
+	n, _ := res.RowsAffected()
+	fmt.Println(n, err, doc.Version)
+
+	// Another writer got there first: no row holds version 4 any more.
+	mock.ExpectExec("UPDATE `documents` SET `title`=?,`version`=`version`+1 WHERE `id`=? AND `version`=?").
+		WithArgs("Newer title", int64(42), int64(4)).
+		WillReturnResult(sqlmock.NewResult(0, 0))
+	doc.Title = "Newer title"
+	_, err = db.UpdateColumns(ctx, doc, "title")
+	fmt.Println(errors.Is(err, sqlgen.ErrConflict), doc.Version)
+	exampleDone(mock)
+	// Output:
+	// 1 <nil> 4
+	// true 4
+}
+
 func ExampleDB_Transact() {
 	conn, mock := exampleConn()
 	defer conn.Close()

@@ -6,6 +6,7 @@ import (
 	"reflect"
 	"sync"
 	"sync/atomic"
+	"unsafe"
 
 	"github.com/seed-b2691315/sqlgen/fields"
 )
@@ -51,6 +52,14 @@ type Schema struct {
 	// registry's map is hashed. Each slot is written once; a type is never
 	// registered again, so an entry never goes stale.
 	recent [4]atomic.Pointer[typeEntry]
+	// recentPtr is recent for the writes' row argument, by the type word
+	// of the interface holding a *T: one compare, no reflection.
+	recentPtr [4]atomic.Pointer[ptrEntry]
+}
+
+type ptrEntry struct {
+	ptrType unsafe.Pointer // the type word of an interface holding a *T
+	t       *table
 }
 
 type typeEntry struct {
@@ -166,6 +175,56 @@ func (s *Schema) tableByName(name string) (*table, error) {
 // pointer to a registered struct and returns its table and the struct
 // value.
 func (s *Schema) structPtr(v any, method string) (*table, reflect.Value, error) {
+	e := (*[2]unsafe.Pointer)(unsafe.Pointer(&v))
+	if e[1] != nil {
+		for i := range s.recentPtr {
+			pe := s.recentPtr[i].Load()
+			if pe == nil {
+				break
+			}
+			if pe.ptrType == e[0] {
+				return pe.t, reflect.ValueOf(v).Elem(), nil
+			}
+		}
+	}
+	t, sv, err := s.structPtrSlow(v, method)
+	if err == nil {
+		for i := range s.recentPtr {
+			if pe := s.recentPtr[i].Load(); pe == nil {
+				// At most four allocations, ever; losing the race to
+				// another type is harmless.
+				s.recentPtr[i].CompareAndSwap(nil, &ptrEntry{e[0], t})
+				break
+			} else if pe.ptrType == e[0] {
+				break
+			}
+		}
+	}
+	return t, sv, err
+}
+
+// cachedRow returns the table of v, a non-nil *T whose type structPtr has
+// already seen, and the struct's address; nil for anything else (which
+// structPtr then checks).
+func (s *Schema) cachedRow(v any) (*table, unsafe.Pointer) {
+	e := (*[2]unsafe.Pointer)(unsafe.Pointer(&v))
+	if e[1] == nil {
+		return nil, nil
+	}
+	for i := range s.recentPtr {
+		pe := s.recentPtr[i].Load()
+		if pe == nil {
+			break
+		}
+		if pe.ptrType == e[0] {
+			return pe.t, e[1]
+		}
+	}
+	return nil, nil
+}
+
+// structPtrSlow is structPtr through reflection.
+func (s *Schema) structPtrSlow(v any, method string) (*table, reflect.Value, error) {
 	rv := reflect.ValueOf(v)
 	if rv.Kind() != reflect.Pointer || rv.Type().Elem().Kind() != reflect.Struct {
 		return nil, reflect.Value{}, fmt.Errorf("%s: row must be a pointer to a registered struct, not %v: %w", method, typeOf(v), ErrInvalidArgument)

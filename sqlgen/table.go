@@ -28,7 +28,13 @@ type table struct {
 	byName  map[string]*column
 	primary []*column // primary-key columns, in field order
 	others  []*column // the rest
-	autoInc *column   // the AutoIncrement column, if any
+	version *column   // the optimistic-locking version column (`sql:",version"`), if any
+	// The columns of each write statement, in the order of its
+	// arguments, built in one place (buildSQL):
+	setCols    []*column // those an UPDATE sets from the row: others, less the version
+	updateCols []*column // the UPDATE's: setCols, primary, then the version read
+	deleteCols []*column // the DELETE's: primary, then the version read
+	autoInc    *column   // the AutoIncrement column, if any
 
 	// SQL text of the fixed statements, built once.
 	selectSQL     string // SELECT `a`,`b` FROM `t`
@@ -39,7 +45,12 @@ type table struct {
 	upsertSuffix  string // " ON DUPLICATE KEY UPDATE ..."
 	updateSQL     string
 	deleteSQL     string
-	guards        sync.Map // string of limited column names -> *guardedSQL
+	// deleteSmall says that the DELETE's statement, with its fixed-size
+	// key values, surely fits any server's max_allowed_packet (1 KiB at
+	// least): DeleteRow need not size it (see checkValues).
+	deleteSmall bool
+	guards      sync.Map     // string of limited column names -> *guardedSQL
+	partials    partialCache // UpdateColumns statements by column list
 
 	scanners sync.Pool   // of *scanSet
 	shapes   shapeCache  // SQL text of reads without options, by filter shape
@@ -58,7 +69,7 @@ type column struct {
 	offset  uintptr // byte offset of the field in the table's struct
 	direct  bool    // rowscan.DirectValue(desc)
 	pos     int     // index in the table's columns
-
+	fast    fastValue
 }
 
 // fieldOf returns the column's field in struct value sv.
@@ -134,8 +145,13 @@ func newTable(name string, pk PrimaryKeyType, value any, codec fields.Codec) (*t
 			c.offset += f.Offset
 			typ = f.Type
 		}
+		c.fast = fastValueOf(c)
+	}
+	if err := t.findVersion(); err != nil {
+		return nil, err
 	}
 	t.buildSQL()
+	t.deleteSmall = smallFixed(len(t.deleteSQL), t.deleteCols)
 	t.scanners.New = func() any {
 		set := &scanSet{scanners: make([]sql.Scanner, len(t.columns)), dest: make([]any, len(t.columns))}
 		for i, c := range t.columns {
@@ -192,16 +208,8 @@ func (t *table) addFields(st reflect.Type, prefix []int, codec fields.Codec, see
 				return fmt.Errorf("table %q: field %s: derived column name: %w: %w", t.name, fieldName, err, ErrBadSchema)
 			}
 		}
-		if prev, ok := t.byName[name]; ok {
-			return fmt.Errorf("table %q: fields %s and %s both map to column %q: %w", t.name, prev.field, fieldName, name, ErrBadSchema)
-		}
-		for _, prev := range t.columns {
-			if strings.EqualFold(prev.name, name) {
-				// MySQL column names ignore case: the table could not
-				// have both, and the first insert would fail.
-				return fmt.Errorf("table %q: fields %s and %s map to columns %q and %q, which differ only in case (MySQL column names are case-insensitive): %w",
-					t.name, prev.field, fieldName, prev.name, name, ErrBadSchema)
-			}
+		if err := t.checkNewColumn(name, fieldName); err != nil {
+			return err
 		}
 		desc, err := fields.NewDescriptor(f.Type, fields.Options{Table: t.name, Column: name, Field: fieldName, Tag: tag, Codec: codec})
 		if err != nil {
@@ -210,6 +218,23 @@ func (t *table) addFields(st reflect.Type, prefix []int, codec fields.Codec, see
 		c := &column{name: name, quoted: quote(name), field: fieldName, primary: tag.Primary, desc: desc, index: index, direct: rowscan.DirectValue(desc)}
 		t.columns = append(t.columns, c)
 		t.byName[name] = c
+	}
+	return nil
+}
+
+// checkNewColumn refuses column name for field fieldName when an earlier
+// field maps to it, or to a name that differs only in case.
+func (t *table) checkNewColumn(name, fieldName string) error {
+	if prev, ok := t.byName[name]; ok {
+		return fmt.Errorf("table %q: fields %s and %s both map to column %q: %w", t.name, prev.field, fieldName, name, ErrBadSchema)
+	}
+	for _, prev := range t.columns {
+		if strings.EqualFold(prev.name, name) {
+			// MySQL column names ignore case: the table could not have
+			// both, and the first insert would fail.
+			return fmt.Errorf("table %q: fields %s and %s map to columns %q and %q, which differ only in case (MySQL column names are case-insensitive): %w",
+				t.name, prev.field, fieldName, prev.name, name, ErrBadSchema)
+		}
 	}
 	return nil
 }
@@ -267,10 +292,84 @@ func (t *table) buildSQL() {
 	t.upsertSQL = t.insertSQL + t.upsertSuffix
 	where := joinQuoted(t.primary, "=?")
 	where = strings.ReplaceAll(where, "=?,", "=? AND ")
-	if len(t.others) > 0 {
-		t.updateSQL = "UPDATE " + t.quoted + " SET " + joinQuoted(t.others, "=?") + " WHERE " + where
+	t.setCols = nil
+	for _, c := range t.others {
+		if c != t.version {
+			t.setCols = append(t.setCols, c)
+		}
+	}
+	t.updateSQL, t.updateCols = t.updateStatement(t.setCols)
+	t.deleteCols = slices.Clip(t.primary)
+	if v := t.version; v != nil {
+		where += " AND " + v.quoted + "=?"
+		t.deleteCols = append(t.deleteCols, v)
 	}
 	t.deleteSQL = "DELETE FROM " + t.quoted + " WHERE " + where
+}
+
+// updateStatement returns the UPDATE of the set columns by primary key,
+// and its arguments: set, the key, then the version read. It is "" when
+// there is nothing to set.
+func (t *table) updateStatement(set []*column) (string, []*column) {
+	where := strings.ReplaceAll(joinQuoted(t.primary, "=?"), "=?,", "=? AND ")
+	cols := append(slices.Clip(set), t.primary...)
+	assign := joinQuoted(set, "=?")
+	if v := t.version; v != nil {
+		// The version read must still be the row's, and every update
+		// moves it on: a matched row always changes, so RowsAffected is
+		// 1 for it whatever clientFoundRows says.
+		if assign != "" {
+			assign += ","
+		}
+		assign += v.quoted + "=" + v.quoted + "+1"
+		where += " AND " + v.quoted + "=?"
+		cols = append(cols, v)
+	}
+	if assign == "" {
+		return "", cols
+	}
+	return "UPDATE " + t.quoted + " SET " + assign + " WHERE " + where, cols
+}
+
+// findVersion sets t.version to the column tagged `sql:",version"`: at
+// most one, an integer field (not a pointer, not implicitnull) outside
+// the primary key.
+func (t *table) findVersion() error {
+	for _, c := range t.columns {
+		if !c.desc.Tag().Version {
+			continue
+		}
+		if t.version != nil {
+			return fmt.Errorf("table %q: fields %s and %s are both tagged version; a table has at most one version column: %w", t.name, t.version.field, c.field, ErrBadSchema)
+		}
+		if c.primary {
+			return fmt.Errorf("table %q: version field %s cannot be part of the primary key: %w", t.name, c.field, ErrBadSchema)
+		}
+		conv := c.desc.Conversion()
+		if c.desc.Ptr() || c.desc.Tag().ImplicitNull || c.desc.Tag().Encoding != fields.EncodingNone || conv != fields.ConvInt && conv != fields.ConvUint {
+			return fmt.Errorf("table %q: version field %s must be a plain integer field, not %v: %w", t.name, c.field, c.desc.FieldType(), ErrBadSchema)
+		}
+		t.version = c
+	}
+	return nil
+}
+
+// versionOf returns the version field of row sv and its value.
+func (t *table) versionOf(sv reflect.Value) (reflect.Value, uint64) {
+	f := t.version.fieldOf(sv)
+	if f.CanInt() {
+		return f, uint64(f.Int())
+	}
+	return f, f.Uint()
+}
+
+// setVersion stores v in version field f.
+func setVersion(f reflect.Value, v uint64) {
+	if f.CanInt() {
+		f.SetInt(int64(v))
+	} else {
+		f.SetUint(v)
+	}
 }
 
 // guardedSQL is the SQL text of a table's writes under a limit on some of
@@ -279,6 +378,7 @@ type guardedSQL struct {
 	// pins are the indexes, in the guard's columns, of the limited
 	// columns outside the primary key: UPDATE and DELETE match them too.
 	pins      []int
+	pinWhere  string // AND `col`=? for each pin
 	updateSQL string // updateSQL with AND `col`=? for each pin
 	deleteSQL string // deleteSQL with AND `col`=? for each pin
 	// upsertSuffix assigns no limited column, and each other column only
@@ -318,6 +418,7 @@ func (t *table) buildGuarded(cols []*column) *guardedSQL {
 		g.pins = append(g.pins, i)
 		pin.WriteString(" AND " + c.quoted + "=?")
 	}
+	g.pinWhere = pin.String()
 	if t.updateSQL != "" {
 		g.updateSQL = t.updateSQL + pin.String()
 	}
@@ -402,19 +503,54 @@ func (t *table) scanRow(rows *sql.Rows, set *scanSet, p unsafe.Pointer) error {
 // into an interface and those values point into the copy: one allocation
 // instead of one per value. The copy is also a snapshot: what the driver
 // sends cannot change under it.
+//
+// The plain fields (string, int64, int, bool: column.fast) are read at
+// their offset, without reflection; the others through their
+// descriptor.
 func (t *table) rowValues(args []any, sv reflect.Value, cols []*column, skip *column) ([]any, error) {
-	cp := sv
-	if sv.CanAddr() {
-		n := 0
-		for _, c := range cols {
-			if c.direct && c != skip {
-				n++
-			}
-		}
-		if n >= 2 {
-			cp = reflect.ValueOf(sv.Interface())
+	if !sv.CanAddr() {
+		return t.rowValuesSlow(args, sv, sv, cols, skip)
+	}
+	n := 0
+	for _, c := range cols {
+		if c.direct && c != skip {
+			n++
 		}
 	}
+	p := unsafe.Pointer(sv.UnsafeAddr())
+	var cp any
+	var copied unsafe.Pointer // the copy's memory, when there is one
+	if n >= 2 {
+		// Two direct columns make the struct at least 16 bytes, never
+		// pointer-shaped: the interface's data word is the copy's
+		// address.
+		cp = sv.Interface()
+		copied = (*[2]unsafe.Pointer)(unsafe.Pointer(&cp))[1]
+	}
+	for i, c := range cols {
+		if c == skip {
+			continue
+		}
+		switch {
+		case c.fast == fastNone:
+			// This one and the rest through their descriptors.
+			src := sv
+			if copied != nil {
+				src = reflect.ValueOf(cp)
+			}
+			return t.rowValuesSlow(args, sv, src, cols[i:], skip)
+		case copied != nil:
+			args = append(args, c.fast.at(unsafe.Add(copied, c.offset)))
+		default:
+			args = append(args, c.fast.load(unsafe.Add(p, c.offset)))
+		}
+	}
+	return args, nil
+}
+
+// rowValuesSlow is rowValues through the columns' descriptors, the direct
+// columns read from cp (sv, or a copy of it).
+func (t *table) rowValuesSlow(args []any, sv, cp reflect.Value, cols []*column, skip *column) ([]any, error) {
 	for _, c := range cols {
 		if c == skip {
 			continue
@@ -430,6 +566,97 @@ func (t *table) rowValues(args []any, sv reflect.Value, cols []*column, skip *co
 		args = append(args, v)
 	}
 	return args, nil
+}
+
+// fastValue is how rowValues reads a plain field without reflection; the
+// driver.Value is the one the field's descriptor would give.
+type fastValue uint8
+
+const (
+	fastNone   fastValue = iota
+	fastString           // a string field: a string
+	fastInt64            // an int64 field: an int64
+	fastInt              // an int field (64 bits): an int64
+	fastBool             // a bool field: a bool
+)
+
+// fastValueOf returns the fastValue of c, fastNone unless its field is
+// a plain string, int64, int or bool sent as it is.
+func fastValueOf(c *column) fastValue {
+	d := c.desc
+	if d.Ptr() || d.Tag().ImplicitNull {
+		return fastNone
+	}
+	switch typ, conv := d.Type(), d.Conversion(); {
+	case c.direct && typ == reflect.TypeFor[string]():
+		return fastString
+	case c.direct && typ == reflect.TypeFor[int64]():
+		return fastInt64
+	case conv == fields.ConvInt && typ == reflect.TypeFor[int]() && unsafe.Sizeof(int(0)) == 8:
+		return fastInt
+	case conv == fields.ConvBool && typ == reflect.TypeFor[bool]():
+		return fastBool
+	}
+	return fastNone
+}
+
+// smallFixed reports whether a statement of text bytes whose arguments
+// are the values of cols (at most maxSmallDelete) surely fits any server's max_allowed_packet
+// (1024 bytes at least): every column a fixed-size value read without
+// reflection, and roughSize's bound under 1024 bytes.
+func smallFixed(text int, cols []*column) bool {
+	for _, c := range cols {
+		if c.fast != fastInt64 && c.fast != fastInt && c.fast != fastBool {
+			return false
+		}
+	}
+	return len(cols) <= maxSmallDelete && text+64+32*len(cols) < 1024
+}
+
+// maxSmallDelete is the most arguments of a DELETE that DeleteRow sends
+// from a buffer on its stack without sizing it (see smallFixed).
+const maxSmallDelete = 4
+
+// Type words of the interfaces fastValue.at makes.
+var (
+	stringType = typeWord("")
+	int64Type  = typeWord(int64(0))
+	boolType   = typeWord(false)
+)
+
+func typeWord(v any) unsafe.Pointer { return (*[2]unsafe.Pointer)(unsafe.Pointer(&v))[0] }
+
+// at returns the value of the field at p, a field of a copy of the row
+// that is never written again, as an interface pointing at it: no
+// allocation (as reflect's Interface of a field of a copy). An int field
+// is an int64 in memory (fastInt needs 64-bit ints).
+func (f fastValue) at(p unsafe.Pointer) any {
+	var a any
+	e := (*[2]unsafe.Pointer)(unsafe.Pointer(&a))
+	switch f {
+	case fastString:
+		e[0] = stringType
+	case fastInt64, fastInt:
+		e[0] = int64Type
+	default:
+		e[0] = boolType
+	}
+	e[1] = p
+	return a
+}
+
+// load returns the value of the field at p, copied.
+func (f fastValue) load(p unsafe.Pointer) any {
+	switch f {
+	case fastString:
+		return *(*string)(p)
+	case fastInt64:
+		return *(*int64)(p)
+	case fastInt:
+		return int64(*(*int)(p))
+	default:
+		return *(*bool)(p)
+	}
 }
 
 // selectList is the SELECT list of the columns. A float32 or float64

@@ -9,8 +9,8 @@ import (
 )
 
 // This file holds the one comparison of converted (driver) values that
-// the limit's guard (limits.go), the Tester (tester.go) and the batcher
-// (batcher.go) share, so that they agree on when two values are the same.
+// the limit's guard (tenantlimit.go), the Tester (tester.go) and the batcher
+// (readbatch.go) share, so that they agree on when two values are the same.
 
 // valueFamily is the kind of SQL value a driver value is compared as.
 type valueFamily uint8

@@ -21,7 +21,7 @@ type DB struct {
 	observer        Observer // WithObserver
 	hooks           []Hook   // WithHook
 	hook            Hook     // the observer and the hooks as one, nil without (see observe.go)
-	limit           *limit
+	tenant          *tenantLimit
 	refuseFullScans bool
 	stmts           *stmtCache
 	dialect         *dialect
@@ -112,8 +112,8 @@ func (db *DB) writeRow(ctx context.Context, row any, method string) (*table, ref
 		return nil, sv, nil, fmt.Errorf("sqlgen: %w", err)
 	}
 	var g *guard
-	if db.limit != nil {
-		if g, err = db.limit.writeGuard(ctx, t, sv); err != nil {
+	if db.tenant != nil {
+		if g, err = db.tenant.writeGuard(ctx, t, sv); err != nil {
 			return nil, sv, nil, err
 		}
 	}
@@ -251,7 +251,7 @@ func (db *DB) upsertRow(ctx context.Context, t *table, sv reflect.Value, g *guar
 	}
 	if err := g.checkUpsert(t, "UpsertRow", res, 1); err != nil {
 		var ce *collisionError
-		if errors.As(err, &ce) && db.limit.verdict(ctx, t, err) == nil {
+		if errors.As(err, &ce) && db.tenant.verdict(ctx, t, err) == nil {
 			// Let through: the upsert runs as without the limit.
 			return db.exec(ctx, t, "upsert", t.upsertSQL, args)
 		}
@@ -318,7 +318,7 @@ func (t *table) versionMatched(sv reflect.Value, res sql.Result, method string, 
 // must hold the limit's values and the statement also matches them: a row
 // of another tenant with that key is not deleted.
 func (db *DB) DeleteRow(ctx context.Context, row any) error {
-	if t, p := db.schema.cachedRow(row); t != nil && t.deleteSmall && db.limit == nil {
+	if t, p := db.schema.cachedRow(row); t != nil && t.deleteSmall && db.tenant == nil {
 		// The common case: a type seen before, no limit, a small key of
 		// plain integers that surely fits; their values are read
 		// without reflection.

@@ -64,8 +64,8 @@ var errStop = errors.New("sqlgen: stream stopped by its reader")
 // is read, on the server readsReplica picks (see streamReplicated), and
 // may return errStop to close the rows and end the read.
 func (db *DB) iterTable(ctx context.Context, t *table, filter Filter, opts *SelectOptions, each func(p reflect.Value) error) error {
-	if db.limit != nil {
-		if err := db.limit.checkRead(ctx, t, filter); err != nil {
+	if db.tenant != nil {
+		if err := db.tenant.checkRead(ctx, t, filter); err != nil {
 			return err
 		}
 	}

@@ -20,7 +20,7 @@ import (
 //     the row limit ([trivialOptions]), and builds the text the general
 //     way (buildSelect, query.go) otherwise.
 //   - [table.planMerged] plans the statement of a batch of merged reads
-//     (batcher.go).
+//     (readbatch.go).
 //
 // What runs the plan (run.go, query.go) takes its text as it is: the
 // index guard of [DB.RefuseFullScans] EXPLAINs that same text, the
@@ -123,7 +123,7 @@ func nilPointer(v any) bool {
 }
 
 // planMerged returns the statement of a batch of merged reads of t on
-// cols (see batcher.go): each tuple holds one read's values of cols, all
+// cols (see readbatch.go): each tuple holds one read's values of cols, all
 // integers, bools or nil, sorted. One column is an IN list (with an
 // IS NULL for nil); several are an OR of ANDs.
 func (t *table) planMerged(cols []*column, tuples []tuple) (query string, args []any) {

@@ -15,14 +15,14 @@ import (
 
 // The reads: Query, QueryRow and Count.
 //
-// A read goes through three steps. The limit check (limits.go) refuses a
+// A read goes through three steps. The limit check (tenantlimit.go) refuses a
 // filter outside the DB's limit. The planner (plan.go, [DB.planRead])
 // turns the table, filter, options and dialect into SQL text and
 // arguments, from the table's shape cache (selectcache.go) or built by
 // buildSelect below. The packet check (packet.go) and the index guard of
 // [DB.RefuseFullScans] (indexcheck.go) look at that text, and runSelect
 // or count runs it where run.go says. Under [WithBatching], a read the
-// batcher can merge (batcher.go) is planned with others instead
+// batcher can merge (readbatch.go) is planned with others instead
 // ([table.planMerged]).
 
 // buildSelect returns the SQL text and arguments of a read of t: head is
@@ -228,8 +228,8 @@ func optsValues(o *SelectOptions) int {
 // every row, scanned into a new *T. rowLimit, when positive, caps the
 // rows asked for.
 func (db *DB) readTable(ctx context.Context, t *table, filter Filter, opts *SelectOptions, rowLimit int, each func(p reflect.Value) error) error {
-	if db.limit != nil {
-		if err := db.limit.checkRead(ctx, t, filter); err != nil {
+	if db.tenant != nil {
+		if err := db.tenant.checkRead(ctx, t, filter); err != nil {
 			return err
 		}
 	}
@@ -459,8 +459,8 @@ func (db *DB) Count(ctx context.Context, model any, filter Filter) (int64, error
 	if err != nil {
 		return 0, fmt.Errorf("sqlgen: Count: %w", err)
 	}
-	if db.limit != nil {
-		if err := db.limit.checkRead(ctx, t, filter); err != nil {
+	if db.tenant != nil {
+		if err := db.tenant.checkRead(ctx, t, filter); err != nil {
 			return 0, err
 		}
 	}

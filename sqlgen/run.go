@@ -38,7 +38,7 @@ import (
 // Every statement a DB sends is reported to its hook ([Hook], [Observer];
 // observe.go's [DB.before] and [DB.after], called only when the DB has
 // one): the reads and writes by the callers of these functions (db.go,
-// query.go, batcher.go), which report them once their last row is read;
+// query.go, readbatch.go), which report them once their last row is read;
 // the statements sqlgen sends for itself along the way by the functions
 // that send them: the prepares of the statement cache ([DB.prepare]), the
 // look-ups of the server's settings, SELECT CONNECTION_ID() and the GTID

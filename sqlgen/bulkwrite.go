@@ -72,11 +72,11 @@ func (db *DB) InsertRows(ctx context.Context, rows any, chunkSize int) error {
 func (db *DB) UpsertRows(ctx context.Context, rows any, chunkSize int) error {
 	err := db.writeRows(ctx, rows, chunkSize, true)
 	var ce *collisionError
-	if err != nil && db.limit != nil && errors.As(err, &ce) && db.limit.verdict(ctx, ce.t, err) == nil {
+	if err != nil && db.tenant != nil && errors.As(err, &ce) && db.tenant.verdict(ctx, ce.t, err) == nil {
 		// Let through: everything was rolled back, and the batch runs
 		// again as without the limit.
 		unlimited := *db
-		unlimited.limit = nil
+		unlimited.tenant = nil
 		return unlimited.writeRows(ctx, rows, chunkSize, true)
 	}
 	return err
@@ -166,8 +166,8 @@ func (db *DB) newBatchWrite(ctx context.Context, rows any, upsert bool) (*batchW
 		return nil, fmt.Errorf("sqlgen: UpsertRows on AutoIncrement table %q: %w", t.name, ErrUnsupported)
 	}
 	b := &batchWrite{db: db, t: t, method: method, op: op, upsert: upsert, structs: make([]reflect.Value, n), cols: t.columns}
-	if db.limit != nil {
-		if b.g, err = db.limit.guardFor(ctx, t); err != nil {
+	if db.tenant != nil {
+		if b.g, err = db.tenant.guardFor(ctx, t); err != nil {
 			return nil, err
 		}
 	}
@@ -180,7 +180,7 @@ func (db *DB) newBatchWrite(ctx context.Context, rows any, upsert bool) (*batchW
 		}
 		b.structs[i] = p.Elem()
 		if b.g != nil {
-			through, cErr := db.limit.checkRow(ctx, t, b.g, b.structs[i])
+			through, cErr := db.tenant.checkRow(ctx, t, b.g, b.structs[i])
 			if cErr != nil {
 				return nil, fmt.Errorf("row %d: %w", i, cErr)
 			}

@@ -81,7 +81,7 @@ type batcherKey struct{}
 // a caller whose own context ends first gets its context's error and the
 // others carry on.
 func WithBatching(ctx context.Context, opts ...BatchOption) context.Context {
-	b := &batcher{ctx: ctx, window: DefaultBatchWindow, maxSize: DefaultBatchSize, pending: map[batchKey]*batch{}}
+	b := &batcher{ctx: ctx, window: DefaultBatchWindow, maxSize: DefaultBatchSize, pending: map[readBatchKey]*readBatch{}}
 	for _, o := range opts {
 		o(b)
 	}
@@ -99,11 +99,11 @@ type batcher struct {
 	maxSize int
 
 	mu      sync.Mutex
-	pending map[batchKey]*batch
+	pending map[readBatchKey]*readBatch
 }
 
-// batchKey groups reads that can share a statement.
-type batchKey struct {
+// readBatchKey groups reads that can share a statement.
+type readBatchKey struct {
 	db   *DB
 	t    *table
 	cols string // the filter's sorted column names, comma-separated
@@ -112,15 +112,15 @@ type batchKey struct {
 	primary bool
 }
 
-type batch struct {
+type readBatch struct {
 	db    *DB
 	t     *table
 	cols  []*column
-	reqs  []*batchReq
+	reqs  []*readReq
 	timer *time.Timer
 }
 
-type batchReq struct {
+type readReq struct {
 	vals [maxBatchColumns]driver.Value // the converted filter values, by column
 	rows []reflect.Value               // the *T rows that match
 	err  error                         // an error of this caller's own rows
@@ -163,7 +163,7 @@ func (db *DB) tryBatch(ctx context.Context, b *batcher, t *table, filter Filter,
 		keys = append(keys, k)
 	}
 	slices.Sort(keys)
-	req := &batchReq{}
+	req := &readReq{}
 	cols := make([]*column, len(keys))
 	for i, k := range keys {
 		c, ok := t.byName[k]
@@ -181,8 +181,8 @@ func (db *DB) tryBatch(ctx context.Context, b *batcher, t *table, filter Filter,
 		}
 		cols[i], req.vals[i] = c, v
 	}
-	if db.limit != nil {
-		if err := db.limit.checkRead(ctx, t, filter); err != nil {
+	if db.tenant != nil {
+		if err := db.tenant.checkRead(ctx, t, filter); err != nil {
 			return true, nil, err
 		}
 	}
@@ -190,7 +190,7 @@ func (db *DB) tryBatch(ctx context.Context, b *batcher, t *table, filter Filter,
 		return true, nil, fmt.Errorf("sqlgen: batched read of table %q: %w", t.name, err)
 	}
 	req.done = make(chan struct{})
-	key := batchKey{db: db, t: t, cols: strings.Join(keys, ",")}
+	key := readBatchKey{db: db, t: t, cols: strings.Join(keys, ",")}
 	if db.replicas != nil {
 		w := writesOf(ctx)
 		key.primary = onPrimary(ctx) || w != nil && w.any(db.conn)
@@ -210,12 +210,12 @@ func (db *DB) tryBatch(ctx context.Context, b *batcher, t *table, filter Filter,
 	return true, req.rows, nil
 }
 
-func (b *batcher) add(key batchKey, cols []*column, req *batchReq) {
+func (b *batcher) add(key readBatchKey, cols []*column, req *readReq) {
 	b.mu.Lock()
 	defer b.mu.Unlock()
 	bt, ok := b.pending[key]
 	if !ok {
-		bt = &batch{db: key.db, t: key.t, cols: cols}
+		bt = &readBatch{db: key.db, t: key.t, cols: cols}
 		b.pending[key] = bt
 		bt.timer = time.AfterFunc(b.window, func() { b.flush(key, bt) })
 	}
@@ -226,7 +226,7 @@ func (b *batcher) add(key batchKey, cols []*column, req *batchReq) {
 }
 
 // flush takes bt out of the pending set and runs it.
-func (b *batcher) flush(key batchKey, bt *batch) {
+func (b *batcher) flush(key readBatchKey, bt *readBatch) {
 	b.mu.Lock()
 	if b.pending[key] == bt {
 		delete(b.pending, key)
@@ -243,10 +243,10 @@ type tuple = [maxBatchColumns]driver.Value
 
 // run sends the merged statement, or several when one would pass the
 // server's max_allowed_packet, and hands each request its rows.
-func (bt *batch) run(ctx context.Context) {
+func (bt *readBatch) run(ctx context.Context) {
 	n := len(bt.cols)
 	// Distinct value tuples, in a stable order.
-	byTuple := make(map[tuple][]*batchReq, len(bt.reqs))
+	byTuple := make(map[tuple][]*readReq, len(bt.reqs))
 	tuples := make([]tuple, 0, len(bt.reqs))
 	for _, r := range bt.reqs {
 		if _, ok := byTuple[r.vals]; !ok {
@@ -281,7 +281,7 @@ func (bt *batch) run(ctx context.Context) {
 // fitting returns how many of tuples, from the first, one statement can
 // take without passing the server's max_allowed_packet, and that
 // statement (0 when the limit cannot be read, or not even one fits).
-func (bt *batch) fitting(ctx context.Context, tuples []tuple) (int, string, []any) {
+func (bt *readBatch) fitting(ctx context.Context, tuples []tuple) (int, string, []any) {
 	db := bt.db
 	query, args := bt.sql(tuples)
 	if db.smallStatement(len(query), args) {
@@ -317,7 +317,7 @@ func (bt *batch) fitting(ctx context.Context, tuples []tuple) (int, string, []an
 }
 
 // sql returns the merged statement for tuples (see planMerged).
-func (bt *batch) sql(tuples []tuple) (string, []any) {
+func (bt *readBatch) sql(tuples []tuple) (string, []any) {
 	return bt.t.planMerged(bt.cols, tuples)
 }
 
@@ -335,7 +335,7 @@ func (discard) Scan(any) error { return nil }
 // itself fails (or alone is set), each caller runs its read on its own:
 // it gets what it would have got without batching, and no other
 // caller's error.
-func (bt *batch) runGroup(ctx context.Context, tuples []tuple, query string, args []any, byTuple map[tuple][]*batchReq, alone bool) {
+func (bt *readBatch) runGroup(ctx context.Context, tuples []tuple, query string, args []any, byTuple map[tuple][]*readReq, alone bool) {
 	t, db := bt.t, bt.db
 	fallBack := func() {
 		for _, tp := range tuples {

@@ -42,8 +42,8 @@ type DynamicLimit struct {
 	ShouldContinueOnError func(ctx context.Context, table string, err error) bool
 }
 
-// limit is a DB's shard limit (static) or dynamic limit.
-type limit struct {
+// tenantLimit is a DB's shard tenantLimit (static) or dynamic tenantLimit.
+type tenantLimit struct {
 	static  Filter
 	dynamic *DynamicLimit
 	guards  sync.Map // static limits: *table -> *guard (nil for a table the limit does not apply to)
@@ -87,7 +87,7 @@ type limit struct {
 //
 // A DB has at most one limit: a second one is an error.
 func (db *DB) WithShardLimit(filter Filter) (*DB, error) {
-	if db.limit != nil {
+	if db.tenant != nil {
 		return nil, fmt.Errorf("sqlgen: WithShardLimit: the DB already has a limit: %w", ErrInvalidArgument)
 	}
 	if len(filter) == 0 {
@@ -108,7 +108,7 @@ func (db *DB) WithShardLimit(filter Filter) (*DB, error) {
 				continue
 			}
 			found = true
-			if _, err := limitValue(t, c, filter[k]); err != nil {
+			if _, err := tenantValue(t, c, filter[k]); err != nil {
 				return nil, fmt.Errorf("sqlgen: WithShardLimit: %w", err)
 			}
 		}
@@ -117,21 +117,21 @@ func (db *DB) WithShardLimit(filter Filter) (*DB, error) {
 		}
 	}
 	cp := *db
-	cp.limit = &limit{static: maps.Clone(filter)}
+	cp.tenant = &tenantLimit{static: maps.Clone(filter)}
 	return &cp, nil
 }
 
 // WithDynamicLimit is [DB.WithShardLimit] with the filter computed per
 // call by dl.GetLimitFilter, with the same guarantees.
 func (db *DB) WithDynamicLimit(dl DynamicLimit) (*DB, error) {
-	if db.limit != nil {
+	if db.tenant != nil {
 		return nil, fmt.Errorf("sqlgen: WithDynamicLimit: the DB already has a limit: %w", ErrInvalidArgument)
 	}
 	if dl.GetLimitFilter == nil {
 		return nil, fmt.Errorf("sqlgen: WithDynamicLimit: GetLimitFilter is nil: %w", ErrInvalidArgument)
 	}
 	cp := *db
-	cp.limit = &limit{dynamic: &dl}
+	cp.tenant = &tenantLimit{dynamic: &dl}
 	return &cp, nil
 }
 
@@ -143,8 +143,8 @@ func checkLimitValue(k string, v any) error {
 	return nil
 }
 
-// limitValue converts v, the limit's value for column c of t.
-func limitValue(t *table, c *column, v any) (driver.Value, error) {
+// tenantValue converts v, the limit's value for column c of t.
+func tenantValue(t *table, c *column, v any) (driver.Value, error) {
 	if c.desc.IsJSON() {
 		return nil, fmt.Errorf("limit on table %q column %q: a JSON column cannot be a limit column: %w", t.name, c.name, ErrInvalidArgument)
 	}
@@ -204,7 +204,7 @@ func newGuard(t *table, f Filter, strict bool) (*guard, error) {
 		if err := checkLimitValue(k, v); err != nil {
 			return nil, fmt.Errorf("sqlgen: limit on table %q: %w", t.name, err)
 		}
-		dv, err := limitValue(t, c, v)
+		dv, err := tenantValue(t, c, v)
 		if err != nil {
 			return nil, fmt.Errorf("sqlgen: %w", err)
 		}
@@ -234,7 +234,7 @@ func newGuard(t *table, f Filter, strict bool) (*guard, error) {
 // guardFor returns the limit's guard of t for the call made with ctx, nil
 // when the limit does not apply to t (or, for a dynamic limit, to this
 // call).
-func (l *limit) guardFor(ctx context.Context, t *table) (*guard, error) {
+func (l *tenantLimit) guardFor(ctx context.Context, t *table) (*guard, error) {
 	if l.dynamic == nil {
 		if g, ok := l.guards.Load(t); ok {
 			return g.(*guard), nil
@@ -254,7 +254,7 @@ func (l *limit) guardFor(ctx context.Context, t *table) (*guard, error) {
 }
 
 // verdict lets a broken limit through when the dynamic limit says so.
-func (l *limit) verdict(ctx context.Context, t *table, err error) error {
+func (l *tenantLimit) verdict(ctx context.Context, t *table, err error) error {
 	if l.dynamic != nil && l.dynamic.ShouldContinueOnError != nil && l.dynamic.ShouldContinueOnError(ctx, t.name, err) {
 		return nil
 	}
@@ -262,7 +262,7 @@ func (l *limit) verdict(ctx context.Context, t *table, err error) error {
 }
 
 // checkRead checks that filter pins every limited column of t.
-func (l *limit) checkRead(ctx context.Context, t *table, filter Filter) error {
+func (l *tenantLimit) checkRead(ctx context.Context, t *table, filter Filter) error {
 	g, err := l.guardFor(ctx, t)
 	if err != nil || g == nil {
 		return err
@@ -299,7 +299,7 @@ func (l *limit) checkRead(ctx context.Context, t *table, filter Filter) error {
 // checkRow, which also return what the statement must pin.
 //
 //lint:ignore U1000 the plain check, kept for callers that need no guard
-func (l *limit) checkWrite(ctx context.Context, t *table, row reflect.Value) error {
+func (l *tenantLimit) checkWrite(ctx context.Context, t *table, row reflect.Value) error {
 	g, err := l.guardFor(ctx, t)
 	if err != nil || g == nil {
 		return err
@@ -312,7 +312,7 @@ func (l *limit) checkWrite(ctx context.Context, t *table, row reflect.Value) err
 // statement must keep to: nil when the limit does not apply, or when
 // ShouldContinueOnError let a row outside it through (the call then runs
 // as without a limit).
-func (l *limit) writeGuard(ctx context.Context, t *table, row reflect.Value) (*guard, error) {
+func (l *tenantLimit) writeGuard(ctx context.Context, t *table, row reflect.Value) (*guard, error) {
 	g, err := l.guardFor(ctx, t)
 	if err != nil || g == nil {
 		return nil, err
@@ -326,7 +326,7 @@ func (l *limit) writeGuard(ctx context.Context, t *table, row reflect.Value) (*g
 
 // checkRow checks that row holds g's values. through reports that it does
 // not but ShouldContinueOnError let it through.
-func (l *limit) checkRow(ctx context.Context, t *table, g *guard, row reflect.Value) (through bool, err error) {
+func (l *tenantLimit) checkRow(ctx context.Context, t *table, g *guard, row reflect.Value) (through bool, err error) {
 	for i, c := range g.cols {
 		got, err := c.desc.Value(c.fieldOf(row))
 		if err != nil {

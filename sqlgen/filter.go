@@ -100,7 +100,18 @@ func (t *table) appendWhereMode(b *strings.Builder, args []any, filter Filter, o
 	for _, k := range keys {
 		c, ok := t.byName[k]
 		if !ok {
-			return nil, fmt.Errorf("sqlgen: filter on table %q: column %q: %w", t.name, k, ErrUnknownColumn)
+			if !isPathKey(k) {
+				return nil, fmt.Errorf("sqlgen: filter on table %q: column %q: %w", t.name, k, ErrUnknownColumn)
+			}
+			pc, err := t.pathColumn(k)
+			if err != nil {
+				return nil, fmt.Errorf("sqlgen: filter on table %q: %w", t.name, err)
+			}
+			and()
+			if args, err = pc.appendPathCondition(b, args, filter[k], inline); err != nil {
+				return nil, fmt.Errorf("sqlgen: filter on table %q JSON path %q: %w", t.name, k, err)
+			}
+			continue
 		}
 		and()
 		var err error
@@ -360,7 +371,8 @@ func (c *column) appendIn(b *strings.Builder, n int) {
 	b.WriteByte(')')
 }
 
-// Order is one column of [SelectOptions].Order.
+// Order is one term of [SelectOptions].Order: a column, or a JSON path
+// on a JSON column (see [Filter]), such as "settings.theme".
 type Order struct {
 	Column string
 	Desc   bool
@@ -371,6 +383,27 @@ func Asc(column string) Order { return Order{Column: column} }
 
 // Desc sorts by column, descending.
 func Desc(column string) Order { return Order{Column: column, Desc: true} }
+
+// orderExpr returns the SQL expression an Order term sorts by, and its
+// column: the quoted column, or for a JSON path its sort keys (see
+// pathOrderKeys) joined by commas, each of which takes the direction (the
+// column returned is then the path's stand-in, whose path field is set).
+// An unknown column is an error wrapping [ErrUnknownColumn].
+func (t *table) orderExpr(o Order) (string, *column, error) {
+	c, ok := t.byName[o.Column]
+	if ok {
+		return c.quoted, c, nil
+	}
+	if !isPathKey(o.Column) {
+		return "", nil, fmt.Errorf("sqlgen: order of table %q: column %q: %w", t.name, o.Column, ErrUnknownColumn)
+	}
+	c, err := t.pathColumn(o.Column)
+	if err != nil {
+		return "", nil, fmt.Errorf("sqlgen: order of table %q: %w", t.name, err)
+	}
+	k := c.pathOrderKeys()
+	return strings.Join(k[:], ","), c, nil
+}
 
 // appendOrder appends " ORDER BY ..." for opts.
 func (t *table) appendOrder(b *strings.Builder, opts *SelectOptions) error {
@@ -383,16 +416,29 @@ func (t *table) appendOrder(b *strings.Builder, opts *SelectOptions) error {
 		return nil
 	}
 	for i, o := range opts.Order {
-		c, ok := t.byName[o.Column]
-		if !ok {
-			return fmt.Errorf("sqlgen: order of table %q: column %q: %w", t.name, o.Column, ErrUnknownColumn)
+		expr, c, err := t.orderExpr(o)
+		if err != nil {
+			return err
 		}
 		if i == 0 {
 			b.WriteString(" ORDER BY ")
 		} else {
 			b.WriteByte(',')
 		}
-		b.WriteString(c.quoted)
+		if c.path != nil {
+			// Each sort key takes the direction.
+			for j, k := range c.pathOrderKeys() {
+				if j > 0 {
+					b.WriteByte(',')
+				}
+				b.WriteString(k)
+				if o.Desc {
+					b.WriteString(" DESC")
+				}
+			}
+			continue
+		}
+		b.WriteString(expr)
 		if o.Desc {
 			b.WriteString(" DESC")
 		}

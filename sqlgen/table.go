@@ -44,6 +44,8 @@ type table struct {
 	scanners sync.Pool  // of *scanSet
 	shapes   shapeCache // SQL text of reads without options, by filter shape
 	hints    [maxHints]atomic.Pointer[shapeHint]
+	paths    sync.Map     // Filter key or Order column -> *column of a JSON path (jsonpath.go)
+	npaths   atomic.Int64 // paths stored, at most maxCachedPaths
 }
 
 // column is one mapped struct field.
@@ -56,7 +58,9 @@ type column struct {
 	index   []int   // path for reflect.Value.FieldByIndex
 	offset  uintptr // byte offset of the field in the table's struct
 	direct  bool    // rowscan.DirectValue(desc)
-
+	// path is set on the stand-in column of a JSON path (jsonpath.go),
+	// whose quoted is the path's JSON_EXTRACT; nil on a table's columns.
+	path *jsonPath
 }
 
 // fieldOf returns the column's field in struct value sv.

@@ -54,6 +54,9 @@ type Tag struct {
 	// ImplicitNull writes the zero value as NULL and reads NULL as the
 	// zero value.
 	ImplicitNull bool
+	// ReadOnly marks a column that is read but never written
+	// (`sql:",readonly"`), such as a generated column.
+	ReadOnly bool
 }
 
 // ParseTag parses the value of a `sql` struct tag. An empty tag is valid and
@@ -79,6 +82,8 @@ func ParseTag(s string) (Tag, error) {
 			t.Primary = true
 		case "implicitnull":
 			t.ImplicitNull = true
+		case "readonly":
+			t.ReadOnly = true
 		case "json", "binary", "string":
 			enc := EncodingJSON
 			if opt == "binary" {
@@ -93,8 +98,11 @@ func ParseTag(s string) (Tag, error) {
 		case "":
 			return Tag{}, fmt.Errorf("tag %q: empty option: %w", s, ErrBadTag)
 		default:
-			return Tag{}, fmt.Errorf("tag %q: unknown option %q (known: primary, json, binary, string, implicitnull): %w", s, opt, ErrBadTag)
+			return Tag{}, fmt.Errorf("tag %q: unknown option %q (known: primary, json, binary, string, implicitnull, readonly): %w", s, opt, ErrBadTag)
 		}
+	}
+	if t.Primary && t.ReadOnly {
+		return Tag{}, fmt.Errorf("tag %q: a primary-key column cannot be readonly (the key is written by every insert): %w", s, ErrBadTag)
 	}
 	return t, nil
 }

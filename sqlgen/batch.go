@@ -135,7 +135,7 @@ func (db *DB) writeRows(ctx context.Context, rows any, chunkSize int, upsert boo
 	if err = db.checkShardSpan(t, method, structs); err != nil { // vitess.go
 		return err
 	}
-	cols, skip := t.columns, (*column)(nil)
+	cols, skip := t.writable, (*column)(nil)
 	if t.autoInc != nil && zeroIDs > 0 {
 		if zeroIDs != n {
 			return fmt.Errorf("sqlgen: InsertRows into table %q: %d of %d rows have a zero %s and the others do not; insert them in two calls: %w",

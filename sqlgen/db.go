@@ -137,11 +137,11 @@ func (db *DB) InsertRow(ctx context.Context, row any) (sql.Result, error) {
 		}
 	}
 	var buf [smallArgs]any
-	args, err := t.rowValues(buf[:0], sv, t.columns, skip)
+	args, err := t.rowValues(buf[:0], sv, t.writable, skip)
 	if err != nil {
 		return nil, fmt.Errorf("sqlgen: InsertRow into table %q: %w", t.name, err)
 	}
-	if _, err := db.checkValues(ctx, nil, t, t.columns, skip, args); err != nil {
+	if _, err := db.checkValues(ctx, nil, t, t.writable, skip, args); err != nil {
 		return nil, err
 	}
 	res, err := db.exec(ctx, t, "insert", query, args)
@@ -199,11 +199,11 @@ func (db *DB) UpsertRow(ctx context.Context, row any) (sql.Result, error) {
 		return nil, fmt.Errorf("sqlgen: UpsertRow on AutoIncrement table %q: %w", t.name, ErrUnsupported)
 	}
 	var buf [smallArgs]any
-	args, err := t.rowValues(buf[:0], sv, t.columns, nil)
+	args, err := t.rowValues(buf[:0], sv, t.writable, nil)
 	if err != nil {
 		return nil, fmt.Errorf("sqlgen: UpsertRow into table %q: %w", t.name, err)
 	}
-	if _, err := db.checkValues(ctx, nil, t, t.columns, nil, args); err != nil {
+	if _, err := db.checkValues(ctx, nil, t, t.writable, nil, args); err != nil {
 		return nil, err
 	}
 	if g == nil {
@@ -240,14 +240,14 @@ func (db *DB) UpdateRow(ctx context.Context, row any) error {
 		return fmt.Errorf("sqlgen: UpdateRow on table %q, which has only key columns: %w", t.name, ErrUnsupported)
 	}
 	var buf [smallArgs]any
-	args, err := t.rowValues(buf[:0], sv, t.others, nil)
+	args, err := t.rowValues(buf[:0], sv, t.updatable, nil)
 	if err == nil {
 		args, err = t.rowValues(args, sv, t.primary, nil)
 	}
 	if err != nil {
 		return fmt.Errorf("sqlgen: UpdateRow of table %q: %w", t.name, err)
 	}
-	if _, err := db.checkValues(ctx, nil, t, t.others, nil, args); err != nil {
+	if _, err := db.checkValues(ctx, nil, t, t.updatable, nil, args); err != nil {
 		return err
 	}
 	query := t.updateSQL

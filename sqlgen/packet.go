@@ -438,7 +438,7 @@ func (s *stmtSizer) tooLarge(t *table, what string, size int64) error {
 // runs, nil for the context's transaction or the pool (through the
 // statement cache if the DB has one). The statement is told by cols and
 // skip: the INSERT without the AutoIncrement column (skip set), the
-// UPDATE (t.others), the DELETE (t.primary), else the longer of the
+// UPDATE (t.updatable), the DELETE (t.primary), else the longer of the
 // INSERT and the upsert. Writes whose values add up to little pass on a
 // cheap sum, without a look at the server. It returns the size of the
 // strings and byte slices among args.
@@ -447,7 +447,7 @@ func (db *DB) checkValues(ctx context.Context, q execQuerier, t *table, cols []*
 	switch {
 	case skip != nil:
 		text = len(t.insertAutoSQL)
-	case len(cols) > 0 && len(cols) == len(t.others) && &cols[0] == &t.others[0]:
+	case len(cols) > 0 && len(cols) == len(t.updatable) && &cols[0] == &t.updatable[0]:
 		text = len(t.updateSQL)
 	case len(cols) > 0 && len(cols) == len(t.primary) && &cols[0] == &t.primary[0]:
 		text = len(t.deleteSQL)

@@ -28,6 +28,11 @@ type table struct {
 	byName  map[string]*column
 	primary []*column // primary-key columns, in field order
 	others  []*column // the rest
+	// The columns writes set: writable (INSERT, upsert) and updatable
+	// (UPDATE's SET, an upsert's ON DUPLICATE KEY UPDATE) leave out the
+	// readonly columns; without any they are columns and others.
+	writable  []*column
+	updatable []*column
 	autoInc *column   // the AutoIncrement column, if any
 
 	// SQL text of the fixed statements, built once.
@@ -58,6 +63,8 @@ type column struct {
 	index   []int   // path for reflect.Value.FieldByIndex
 	offset  uintptr // byte offset of the field in the table's struct
 	direct  bool    // rowscan.DirectValue(desc)
+	// readonly is set by the readonly tag option: never written.
+	readonly bool
 	// path is set on the stand-in column of a JSON path (jsonpath.go),
 	// whose quoted is the path's JSON_EXTRACT; nil on a table's columns.
 	path *jsonPath
@@ -208,7 +215,7 @@ func (t *table) addFields(st reflect.Type, prefix []int, codec fields.Codec, see
 		if err != nil {
 			return fmt.Errorf("%w: %w", err, ErrBadSchema)
 		}
-		c := &column{name: name, quoted: quote(name), field: fieldName, primary: tag.Primary, desc: desc, index: index, direct: rowscan.DirectValue(desc)}
+		c := &column{name: name, quoted: quote(name), field: fieldName, primary: tag.Primary, desc: desc, index: index, direct: rowscan.DirectValue(desc), readonly: tag.ReadOnly}
 		t.columns = append(t.columns, c)
 		t.byName[name] = c
 	}
@@ -243,21 +250,37 @@ func placeholders(n int) string {
 	return strings.TrimSuffix(strings.Repeat("?,", n), ",")
 }
 
+// withoutReadOnly returns cols less the readonly columns: cols itself
+// when it has none.
+func withoutReadOnly(cols []*column) []*column {
+	if !slices.ContainsFunc(cols, func(c *column) bool { return c.readonly }) {
+		return cols
+	}
+	out := make([]*column, 0, len(cols))
+	for _, c := range cols {
+		if !c.readonly {
+			out = append(out, c)
+		}
+	}
+	return out
+}
+
 func (t *table) buildSQL() {
+	t.writable, t.updatable = withoutReadOnly(t.columns), withoutReadOnly(t.others)
 	t.selectSQL = "SELECT " + selectList(t.columns) + " FROM " + t.quoted
 	t.countSQL = "SELECT COUNT(*) FROM " + t.quoted
-	t.insertSQL = "INSERT INTO " + t.quoted + " (" + joinQuoted(t.columns, "") + ") VALUES (" + placeholders(len(t.columns)) + ")"
+	t.insertSQL = "INSERT INTO " + t.quoted + " (" + joinQuoted(t.writable, "") + ") VALUES (" + placeholders(len(t.writable)) + ")"
 	if t.autoInc != nil {
-		rest := make([]*column, 0, len(t.columns)-1)
-		for _, c := range t.columns {
+		rest := make([]*column, 0, len(t.writable)-1)
+		for _, c := range t.writable {
 			if c != t.autoInc {
 				rest = append(rest, c)
 			}
 		}
 		t.insertAutoSQL = "INSERT INTO " + t.quoted + " (" + joinQuoted(rest, "") + ") VALUES (" + placeholders(len(rest)) + ")"
 	}
-	update := make([]string, len(t.others))
-	for i, c := range t.others {
+	update := make([]string, len(t.updatable))
+	for i, c := range t.updatable {
 		update[i] = c.quoted + "=VALUES(" + c.quoted + ")"
 	}
 	if len(update) == 0 {
@@ -268,8 +291,8 @@ func (t *table) buildSQL() {
 	t.upsertSQL = t.insertSQL + t.upsertSuffix
 	where := joinQuoted(t.primary, "=?")
 	where = strings.ReplaceAll(where, "=?,", "=? AND ")
-	if len(t.others) > 0 {
-		t.updateSQL = "UPDATE " + t.quoted + " SET " + joinQuoted(t.others, "=?") + " WHERE " + where
+	if len(t.updatable) > 0 {
+		t.updateSQL = "UPDATE " + t.quoted + " SET " + joinQuoted(t.updatable, "=?") + " WHERE " + where
 	}
 	t.deleteSQL = "DELETE FROM " + t.quoted + " WHERE " + where
 }
@@ -348,7 +371,7 @@ func (t *table) buildGuarded(cols []*column) *guardedSQL {
 	if k != "" {
 		update = append(update, k+"=IF("+cond+","+k+","+guardReport(k)+")")
 	}
-	for _, c := range t.others {
+	for _, c := range t.updatable {
 		if slices.Contains(cols, c) {
 			continue
 		}

@@ -40,8 +40,8 @@ func TestParsePath(t *testing.T) {
 		{`settings."\""`, `$."\""`},
 		{`settings."\\"`, `$."\\"`},
 		{"settings.é", `$."é"`},
-		{"settings.<&>", `$."<&>"`},              // as JSONCodec writes member names
-		{`settings."\u2028"`, `$."\u2028"`},       // as json.Marshal writes it
+		{"settings.<&>", `$."<&>"`},         // as JSONCodec writes member names
+		{`settings."\u2028"`, `$."\u2028"`}, // as json.Marshal writes it
 		{"settings.$.*", `$."$"."*"`},
 		{"settings.it's`", "$.\"it's`\""},
 		{"settings.a]b", `$."a]b"`},

@@ -189,7 +189,7 @@ func TestReadOnlyRegistration(t *testing.T) {
 		t.Errorf("a readonly key: %v, want ErrBadSchema naming readonly", err)
 	}
 	type onlyReadonly struct {
-		ID    int64 `sql:",primary"`
+		ID    int64  `sql:",primary"`
 		Theme string `sql:",readonly"`
 	}
 	s := sqlgen.NewSchema()

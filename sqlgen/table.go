@@ -33,7 +33,7 @@ type table struct {
 	// readonly columns; without any they are columns and others.
 	writable  []*column
 	updatable []*column
-	autoInc *column   // the AutoIncrement column, if any
+	autoInc   *column // the AutoIncrement column, if any
 
 	// SQL text of the fixed statements, built once.
 	selectSQL     string // SELECT `a`,`b` FROM `t`

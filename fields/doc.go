@@ -77,6 +77,9 @@
 //     a []byte is stored as its bytes.
 //   - implicitnull: the zero value is written as NULL and NULL reads as
 //     the zero value; refused on pointer fields.
+//   - readonly ([Tag].ReadOnly): the column is never written (a generated
+//     column); it changes nothing here, and sqlgen leaves it out of its
+//     writes. Refused with primary.
 //
 // Reading NULL into a field that cannot hold it (not a pointer, not
 // implicitnull, not a JSON, []byte or Scanner field) is an error wrapping

@@ -22,6 +22,8 @@
 //     an integer assigned by the server.
 //   - json, binary, string and implicitnull choose how the value is stored
 //     (see package fields for the rules, including the JSON NULL rules).
+//   - readonly marks a column that is read, filtered and ordered by but
+//     never written, such as a generated column (refused on a key column).
 //
 // Anonymous struct fields (embedded by value) are flattened, as
 // encoding/json does; an embedded pointer is refused. Anything the schema

@@ -37,6 +37,15 @@ import (
 // the filter uses JSON_CONTAINS both ways, which compares arrays as sets.
 // A JSON column of an interface type (any) is filtered by any value, and
 // any JSON column by a json.RawMessage, as a document.
+//
+// A key may also be a JSON column followed by a path, such as
+// "settings.theme", "settings.tags[0]" or `settings."a.b"` (see
+// [JSONPath]; column names never hold '.' or '['): it compares the scalar
+// at that path with a string, number, bool or nil (absent or JSON null),
+// or a slice of them (IN), the same way on MySQL and MariaDB: a string
+// only with a JSON string of the same text, a number only with a JSON
+// number of the same value as a float64 (1 equals 1.0), a bool only with
+// JSON true or false. See the README's "JSON paths".
 type Filter map[string]any
 
 // SelectOptions refine a read. The zero value means "no refinement". The
@@ -54,7 +63,10 @@ type SelectOptions struct {
 	// quoted, so it is safe with column names that come from a request:
 	// Order: []sqlgen.Order{sqlgen.Desc("age"), sqlgen.Asc("id")}. An
 	// unknown column is an error wrapping [ErrUnknownColumn]. Order and
-	// OrderBy cannot both be set.
+	// OrderBy cannot both be set. A term may be a JSON path, as in a
+	// [Filter] key: it sorts absent and null first, then numbers by
+	// value, strings by their bytes, false and true, and objects and
+	// arrays last (Desc reverses it all).
 	Order []Order
 	// Limit caps the number of rows when positive.
 	Limit int

@@ -70,6 +70,10 @@ type Tester interface {
 //     also matches the same elements in another order or repeated, such
 //     as [1,2] for [2,1], which the Tester does not.
 //
+// A key that is a JSON path (see [Filter]) is evaluated on the decoded
+// document as the servers evaluate it (the README's "JSON paths" says
+// how); the document is decoded on every Test.
+//
 // An unknown column is an error wrapping [ErrUnknownColumn]; a value that
 // cannot be converted one wrapping [ErrConvert]; an IN list with non-nil
 // values on a JSON column one wrapping [ErrInvalidArgument], as in a query.

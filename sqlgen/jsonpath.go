@@ -84,21 +84,12 @@ func (t *table) pathColumn(key string) (*column, error) {
 	return c, nil
 }
 
-// lookupKey returns the column of a Filter key or Order column: a column
-// of t, or a JSON path on one.
-func (t *table) lookupKey(k string) (*column, error) {
-	if c, ok := t.byName[k]; ok {
-		return c, nil
-	}
-	if isPathKey(k) {
-		return t.pathColumn(k)
-	}
-	return nil, fmt.Errorf("column %q: %w", k, ErrUnknownColumn)
-}
-
 // parsePath parses key, a JSON column followed by a path.
 func (t *table) parsePath(key string) (*jsonPath, error) {
 	i := strings.IndexAny(key, ".[")
+	if i < 0 {
+		return nil, fmt.Errorf("column %q: %w", key, ErrUnknownColumn)
+	}
 	name, rest := key[:i], key[i:]
 	base, ok := t.byName[name]
 	if !ok {

@@ -71,6 +71,7 @@ func TestParsePath(t *testing.T) {
 		want error
 	}{
 		{"nosuch.a", ErrUnknownColumn},
+		{"nosuch", ErrUnknownColumn},
 		{"name.a", ErrInvalidArgument}, // not a JSON column
 		{"settings.", ErrInvalidArgument},
 		{"settings..a", ErrInvalidArgument},

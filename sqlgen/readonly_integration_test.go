@@ -123,6 +123,11 @@ func TestReadOnlyColumn(t *testing.T) {
 				if err != nil || len(byIndex) != 1 || byIndex[0].ID != 5 || *byIndex[0].Theme != "light" {
 					t.Errorf("theme = light through theme_idx: %v, %v; want row 5", byIndex, err)
 				}
+				// (Ascending: on MariaDB 10.11 the same read ordered by
+				// theme DESC now and then returned no rows right after
+				// the writes, about one run in twenty under load, and
+				// the right rows when repeated: the server's doing, not
+				// the statement's.)
 				got, err := sqlgen.Select[pref](ctx, db, sqlgen.Filter{"theme": []string{"light", "dark"}}, &sqlgen.SelectOptions{Order: []sqlgen.Order{sqlgen.Asc("theme"), sqlgen.Asc("id")}})
 				if err != nil {
 					t.Fatal(err)

@@ -7,6 +7,7 @@ import (
 	"math/rand/v2"
 	"slices"
 	"strconv"
+	"strings"
 	"testing"
 
 	"github.com/seed-b2691315/sqlgen/fields"
@@ -59,13 +60,13 @@ func randDoc(r *rand.Rand, depth int) any {
 	}
 }
 
-func randPath(r *rand.Rand) (string, []any) {
+func randPath(r *rand.Rand, keys []string) (string, []any) {
 	steps := make([]any, 1+r.IntN(3))
 	for i := range steps {
 		if r.IntN(4) == 0 {
 			steps[i] = r.IntN(3)
 		} else {
-			steps[i] = PathKeys[r.IntN(len(PathKeys))]
+			steps[i] = keys[r.IntN(len(keys))]
 		}
 	}
 	return sqlgen.JSONPath("doc", steps...), steps
@@ -73,7 +74,7 @@ func randPath(r *rand.Rand) (string, []any) {
 
 // existingPath returns a path into doc that leads somewhere (with luck,
 // to a scalar), and a filter value equal to what is there.
-func existingPath(r *rand.Rand, doc any) (string, []any, any) {
+func existingPath(r *rand.Rand, doc any, tidb bool) (string, []any, any) {
 	var steps []any
 	v := doc
 	for len(steps) < 3 {
@@ -88,6 +89,9 @@ func existingPath(r *rand.Rand, doc any) (string, []any, any) {
 			}
 			slices.Sort(keys)
 			k := keys[r.IntN(len(keys))]
+			if tidb && k == "*" {
+				break
+			}
 			steps, v = append(steps, k), x[k]
 			continue
 		case []any:
@@ -198,7 +202,7 @@ func JSONPathDifferential(t *testing.T, seed uint64, rows, filters int) {
 	ddl := []string{"CREATE TABLE pd (id BIGINT PRIMARY KEY, doc JSON NULL)"}
 	conn := Open(t, ddl)
 	dbs := []*sqlgen.DB{sqlgen.NewDB(conn, schema), sqlgen.NewDB(conn, schema, sqlgen.WithStmtCache(64))}
-	conn2 := Open(t, nil, Params("interpolateParams", "true"))
+	conn2 := Open(t, ddl, Params("interpolateParams", "true"))
 	all := make([]*PathRow, rows)
 	for i := range all {
 		all[i] = &PathRow{ID: int64(i + 1)}
@@ -209,20 +213,34 @@ func JSONPathDifferential(t *testing.T, seed uint64, rows, filters int) {
 	if err := dbs[0].InsertRows(ctx, all, 0); err != nil {
 		t.Fatal(err)
 	}
-	Exec(t, conn2, "CREATE TABLE pd AS SELECT * FROM "+DatabaseName(t, conn)+".pd")
-	Exec(t, conn2, "ALTER TABLE pd ADD PRIMARY KEY (id)")
 	dbs = append(dbs, sqlgen.NewDB(conn2, schema))
+	if err := dbs[2].InsertRows(ctx, all, 0); err != nil {
+		t.Fatal(err)
+	}
 	back, err := sqlgen.Select[PathRow](ctx, dbs[0], nil, &sqlgen.SelectOptions{Order: []sqlgen.Order{sqlgen.Asc("id")}})
 	if err != nil {
 		t.Fatal(err)
 	}
+	// TiDB (v8.4) reads a member name "*", quoted or not, as the
+	// wildcard (a TiDB bug; MySQL reads the quoted name as a name): no
+	// path there names it.
+	var version string
+	if err := conn.QueryRowContext(ctx, "SELECT VERSION()").Scan(&version); err != nil {
+		t.Fatal(err)
+	}
+	tidb := strings.Contains(version, "TiDB")
+	keys := PathKeys
+	if tidb {
+		keys = slices.DeleteFunc(slices.Clone(PathKeys), func(k string) bool { return k == "*" })
+		t.Logf("%s: no path names the member \"*\" (TiDB reads it as the wildcard)", version)
+	}
 	matches, valueMatches := 0, 0
 	for i := range filters {
-		key, steps := randPath(r)
+		key, steps := randPath(r, keys)
 		val := randFilterValue(r)
 		if i%2 == 0 {
 			// A path that exists in a row, compared with its value.
-			key, steps, val = existingPath(r, back[r.IntN(len(back))].Doc)
+			key, steps, val = existingPath(r, back[r.IntN(len(back))].Doc, tidb)
 		}
 		f := sqlgen.Filter{key: val}
 		tester, err := schema.MakeTester("pd", f)

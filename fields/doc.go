@@ -79,6 +79,9 @@
 //     the zero value; refused on pointer fields.
 //   - version: the field is its table's optimistic-locking version
 //     column ([Tag.Version]); sqlgen checks the field's type.
+//   - readonly ([Tag].ReadOnly): the column is never written (a generated
+//     column); it changes nothing here, and sqlgen leaves it out of its
+//     writes. Refused with primary.
 //
 // Reading NULL into a field that cannot hold it (not a pointer, not
 // implicitnull, not a JSON, []byte or Scanner field) is an error wrapping

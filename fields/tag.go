@@ -57,6 +57,9 @@ type Tag struct {
 	// Version marks the optimistic-locking version column of an integer
 	// field (`sql:",version"`): see sqlgen's ErrConflict.
 	Version bool
+	// ReadOnly marks a column that is read but never written
+	// (`sql:",readonly"`), such as a generated column.
+	ReadOnly bool
 }
 
 // ParseTag parses the value of a `sql` struct tag. An empty tag is valid and
@@ -84,6 +87,8 @@ func ParseTag(s string) (Tag, error) {
 			t.ImplicitNull = true
 		case "version":
 			t.Version = true
+		case "readonly":
+			t.ReadOnly = true
 		case "json", "binary", "string":
 			enc := EncodingJSON
 			if opt == "binary" {
@@ -98,8 +103,11 @@ func ParseTag(s string) (Tag, error) {
 		case "":
 			return Tag{}, fmt.Errorf("tag %q: empty option: %w", s, ErrBadTag)
 		default:
-			return Tag{}, fmt.Errorf("tag %q: unknown option %q (known: primary, json, binary, string, implicitnull, version): %w", s, opt, ErrBadTag)
+			return Tag{}, fmt.Errorf("tag %q: unknown option %q (known: primary, json, binary, string, implicitnull, version, readonly): %w", s, opt, ErrBadTag)
 		}
+	}
+	if t.Primary && t.ReadOnly {
+		return Tag{}, fmt.Errorf("tag %q: a primary-key column cannot be readonly (the key is written by every insert): %w", s, ErrBadTag)
 	}
 	return t, nil
 }

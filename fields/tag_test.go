@@ -31,6 +31,8 @@ var parseTagCases = []parseTagCase{
 	{tag: ",binary", want: fields.Tag{Encoding: fields.EncodingBinary}},
 	{tag: ",string", want: fields.Tag{Encoding: fields.EncodingText}},
 	{tag: ",implicitnull", want: fields.Tag{ImplicitNull: true}},
+	{tag: "theme,readonly", want: fields.Tag{Name: "theme", ReadOnly: true}},
+	{tag: ",readonly,implicitnull", want: fields.Tag{ReadOnly: true, ImplicitNull: true}},
 	{tag: "id,primary", want: fields.Tag{Name: "id", Primary: true}},
 	{tag: "data,json,implicitnull", want: fields.Tag{Name: "data", Encoding: fields.EncodingJSON, ImplicitNull: true}},
 	{tag: ",primary,implicitnull", want: fields.Tag{Primary: true, ImplicitNull: true}},
@@ -56,6 +58,12 @@ var parseTagCases = []parseTagCase{
 	{tag: ",binary,string", wantErr: fields.ErrBadTag, mention: "string"},
 	{tag: "x,string,json", wantErr: fields.ErrBadTag, mention: "json"},
 	{tag: ",json,primary,string", wantErr: fields.ErrBadTag, mention: "string"},
+	// A key column is written by every insert.
+	{tag: "id,primary,readonly", wantErr: fields.ErrBadTag, mention: "readonly"},
+	{tag: ",readonly,primary", wantErr: fields.ErrBadTag, mention: "readonly"},
+	// '.' and '[' start a JSON path in a Filter key: never in a name.
+	{tag: "a.b", wantErr: fields.ErrBadName, mention: "a.b"},
+	{tag: "a[0]", wantErr: fields.ErrBadName, mention: "a[0]"},
 	// Unknown options; matching is case-sensitive and spaces are not trimmed.
 	{tag: ",unknown", wantErr: fields.ErrBadTag, mention: "unknown"},
 	{tag: "id,primarykey", wantErr: fields.ErrBadTag, mention: "primarykey"},

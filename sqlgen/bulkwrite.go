@@ -165,7 +165,7 @@ func (db *DB) newBatchWrite(ctx context.Context, rows any, upsert bool) (*batchW
 	if upsert && t.pk == AutoIncrement {
 		return nil, fmt.Errorf("sqlgen: UpsertRows on AutoIncrement table %q: %w", t.name, ErrUnsupported)
 	}
-	b := &batchWrite{db: db, t: t, method: method, op: op, upsert: upsert, structs: make([]reflect.Value, n), cols: t.columns}
+	b := &batchWrite{db: db, t: t, method: method, op: op, upsert: upsert, structs: make([]reflect.Value, n), cols: t.writable}
 	if db.tenant != nil {
 		if b.g, err = db.tenant.guardFor(ctx, t); err != nil {
 			return nil, err

@@ -166,11 +166,11 @@ func (db *DB) insertRow(ctx context.Context, t *table, sv reflect.Value) (sql.Re
 		}
 	}
 	var buf [smallArgs]any
-	args, err := t.rowValues(buf[:0], sv, t.columns, skip)
+	args, err := t.rowValues(buf[:0], sv, t.writable, skip)
 	if err != nil {
 		return nil, fmt.Errorf("sqlgen: InsertRow into table %q: %w", t.name, err)
 	}
-	if _, err := db.checkValues(ctx, nil, t, t.columns, skip, args); err != nil {
+	if _, err := db.checkValues(ctx, nil, t, t.writable, skip, args); err != nil {
 		return nil, err
 	}
 	res, err := db.exec(ctx, t, "insert", query, args)
@@ -235,11 +235,11 @@ func (db *DB) UpsertRow(ctx context.Context, row any) (sql.Result, error) {
 
 func (db *DB) upsertRow(ctx context.Context, t *table, sv reflect.Value, g *guard) (sql.Result, error) {
 	var buf [smallArgs]any
-	args, err := t.rowValues(buf[:0], sv, t.columns, nil)
+	args, err := t.rowValues(buf[:0], sv, t.writable, nil)
 	if err != nil {
 		return nil, fmt.Errorf("sqlgen: UpsertRow into table %q: %w", t.name, err)
 	}
-	if _, err := db.checkValues(ctx, nil, t, t.columns, nil, args); err != nil {
+	if _, err := db.checkValues(ctx, nil, t, t.writable, nil, args); err != nil {
 		return nil, err
 	}
 	if g == nil {

@@ -195,7 +195,9 @@ func ddlType(t *table, c *column) (string, error) {
 // AUTO_INCREMENT. Secondary indexes are not generated.
 //
 // An unregistered table is an error wrapping [ErrNotRegistered]; a JSON
-// primary-key column one wrapping [ErrUnsupported].
+// primary-key column one wrapping [ErrUnsupported], and so is a readonly
+// column (a generated column: its expression is not in the struct),
+// naming the column.
 func (s *Schema) CreateTableSQL(table string) (string, error) {
 	t, err := s.tableByName(table)
 	if err != nil {
@@ -206,6 +208,10 @@ func (s *Schema) CreateTableSQL(table string) (string, error) {
 	b.WriteString(t.quoted)
 	b.WriteString(" (\n")
 	for _, c := range t.columns {
+		if c.readonly {
+			return "", fmt.Errorf("sqlgen: CreateTableSQL of table %q: column %q (field %s) is readonly, a generated column whose expression the struct does not say; write this table's CREATE TABLE by hand: %w",
+				t.name, c.name, c.field, ErrUnsupported)
+		}
 		typ, err := ddlType(t, c)
 		if err != nil {
 			return "", err

@@ -26,6 +26,8 @@
 //     field outside the key (at most one): [DB.UpdateRow],
 //     [DB.UpdateColumns] and [DB.DeleteRow] match the version read and
 //     fail with [ErrConflict] when no row holds it; updates move it on.
+//   - readonly marks a column that is read, filtered and ordered by but
+//     never written, such as a generated column (refused on a key column).
 //
 // Anonymous struct fields (embedded by value) are flattened, as
 // encoding/json does; an embedded pointer is refused. Anything the schema

@@ -1,9 +1,11 @@
 package sqlgen_test
 
 // Runnable examples of the main entry points, as pkg.go.dev shows them.
-// They need no server: the *sql.DB is a go-sqlmock connection that expects
+// Most need no server: the *sql.DB is a go-sqlmock connection that expects
 // each statement by its exact text (sqlmock.QueryMatcherEqual), so each
-// example also shows the SQL sqlgen sends.
+// example also shows the SQL sqlgen sends. The examples of JSON paths and
+// readonly columns run on the real server (SQLGEN_TEST_DSN), in a
+// database of their own: what they show is what the server answers.
 
 import (
 	"context"
@@ -15,7 +17,9 @@ import (
 	"time"
 
 	"github.com/DATA-DOG/go-sqlmock"
+	"github.com/go-sql-driver/mysql"
 	"github.com/seed-b2691315/sqlgen/sqlgen"
+	"github.com/seed-b2691315/sqlgen/sqlgen/sqlgentest"
 )
 
 // Settings is stored in one JSON column of the users table.
@@ -514,4 +518,149 @@ func ExampleDB_Cursor() {
 	// [8 7]
 	// Cy Di
 	// <nil>
+}
+
+// exampleServer creates a database named name on the test server
+// (SQLGEN_TEST_DSN), runs ddl in it and returns a pool to it, and a
+// function that drops it. It panics when the server cannot be reached:
+// the example fails, it is not skipped.
+func exampleServer(name string, ddl ...string) (*sql.DB, func()) {
+	cfg, err := mysql.ParseDSN(sqlgentest.DSN())
+	if err != nil {
+		panic(err)
+	}
+	name = fmt.Sprintf("sqlgen_example_%s_%d", name, time.Now().UnixNano())
+	admin, err := sql.Open("mysql", cfg.FormatDSN())
+	if err != nil {
+		panic(err)
+	}
+	if _, err := admin.Exec("CREATE DATABASE " + name); err != nil {
+		panic(err)
+	}
+	cfg.DBName = name
+	conn, err := sql.Open("mysql", cfg.FormatDSN())
+	if err != nil {
+		panic(err)
+	}
+	for _, stmt := range ddl {
+		if _, err := conn.Exec(stmt); err != nil {
+			panic(err)
+		}
+	}
+	return conn, func() {
+		conn.Close()
+		if _, err := admin.Exec("DROP DATABASE " + name); err != nil {
+			panic(err)
+		}
+		admin.Close()
+	}
+}
+
+// Prefs is the JSON document of an account's preferences.
+type Prefs struct {
+	Theme string   `json:"theme"`
+	Font  Font     `json:"font"`
+	Tags  []string `json:"tags"`
+}
+
+// Font is part of Prefs.
+type Font struct {
+	Size int `json:"size"`
+}
+
+// Account has a JSON column, and a generated column over one of its
+// fields (readonly: sqlgen never writes it), with an index.
+type Account struct {
+	ID    int64 `sql:",primary"`
+	Name  string
+	Prefs Prefs   `sql:",json"`
+	Theme *string `sql:",readonly"`
+}
+
+const accountsDDL = "CREATE TABLE accounts (id BIGINT PRIMARY KEY, name VARCHAR(64) NOT NULL, prefs JSON NOT NULL," +
+	" theme VARCHAR(32) AS (JSON_UNQUOTE(JSON_EXTRACT(prefs, '$.theme'))) VIRTUAL, KEY theme_idx (theme))"
+
+func ExampleFilter_jsonPath() {
+	conn, drop := exampleServer("jsonpath", accountsDDL)
+	defer drop()
+	schema := sqlgen.NewSchema()
+	schema.MustRegisterType("accounts", sqlgen.UniqueID, Account{})
+	db := sqlgen.NewDB(conn, schema)
+	ctx := context.Background()
+	err := db.InsertRows(ctx, []*Account{
+		{ID: 1, Name: "Ann", Prefs: Prefs{Theme: "dark", Font: Font{Size: 12}, Tags: []string{"admin"}}},
+		{ID: 2, Name: "Bob", Prefs: Prefs{Theme: "light", Font: Font{Size: 14}}},
+		{ID: 3, Name: "Cy", Prefs: Prefs{Theme: "dark", Font: Font{Size: 16}, Tags: []string{"dev", "admin"}}},
+	}, 0)
+	if err != nil {
+		panic(err)
+	}
+	names := func(filter sqlgen.Filter, order ...sqlgen.Order) []string {
+		rows, err := sqlgen.Select[Account](ctx, db, filter, &sqlgen.SelectOptions{Order: order})
+		if err != nil {
+			panic(err)
+		}
+		var out []string
+		for _, a := range rows {
+			out = append(out, a.Name)
+		}
+		return out
+	}
+	// A key is a JSON column and a path; a slice is an IN list; numbers
+	// compare by value (14 is 14.0), never with strings.
+	fmt.Println(names(sqlgen.Filter{"prefs.font.size": []int{14, 16}}))
+	fmt.Println(names(sqlgen.Filter{"prefs.font.size": "14"}))
+	// Array elements by index; nil is absent or JSON null.
+	fmt.Println(names(sqlgen.Filter{"prefs.tags[0]": "admin"}))
+	fmt.Println(names(sqlgen.Filter{"prefs.tags[1]": nil}, sqlgen.Asc("id")))
+	// Order by the value at a path.
+	fmt.Println(names(nil, sqlgen.Desc("prefs.font.size")))
+	// JSONPath writes any member name safely, quoted.
+	fmt.Println(sqlgen.JSONPath("prefs", "font", "size"), sqlgen.JSONPath("prefs", "a.b", 0))
+	// The Tester gives the server's answer in memory.
+	tester, err := schema.MakeTester("accounts", sqlgen.Filter{"prefs.theme": "dark"})
+	if err != nil {
+		panic(err)
+	}
+	fmt.Println(tester.Test(&Account{Prefs: Prefs{Theme: "dark"}}), tester.Test(&Account{}))
+	// Output:
+	// [Bob Cy]
+	// []
+	// [Ann]
+	// [Ann Bob]
+	// [Cy Bob Ann]
+	// prefs."font"."size" prefs."a.b"[0]
+	// true false
+}
+
+func ExampleSchema_RegisterType_readonly() {
+	conn, drop := exampleServer("readonly", accountsDDL)
+	defer drop()
+	schema := sqlgen.NewSchema()
+	schema.MustRegisterType("accounts", sqlgen.UniqueID, Account{})
+	db := sqlgen.NewDB(conn, schema)
+	ctx := context.Background()
+	// Theme is never written: the server computes it from prefs.
+	a := &Account{ID: 1, Name: "Ann", Prefs: Prefs{Theme: "dark"}}
+	if _, err := db.InsertRow(ctx, a); err != nil {
+		panic(err)
+	}
+	fmt.Println(a.Theme == nil) // InsertRow leaves the field as it was
+	a.Prefs.Theme = "light"
+	if err := db.UpdateRow(ctx, a); err != nil {
+		panic(err)
+	}
+	// Filtered (through its index) and read like any column.
+	got, err := sqlgen.Get[Account](ctx, db, sqlgen.Filter{"theme": "light"}, nil)
+	if err != nil {
+		panic(err)
+	}
+	fmt.Println(got.Name, *got.Theme)
+	// CreateTableSQL cannot write the generated column's expression.
+	_, err = schema.CreateTableSQL("accounts")
+	fmt.Println(errors.Is(err, sqlgen.ErrUnsupported))
+	// Output:
+	// true
+	// Ann light
+	// true
 }

@@ -37,6 +37,15 @@ import (
 // the filter uses JSON_CONTAINS both ways, which compares arrays as sets.
 // A JSON column of an interface type (any) is filtered by any value, and
 // any JSON column by a json.RawMessage, as a document.
+//
+// A key may also be a JSON column followed by a path, such as
+// "settings.theme", "settings.tags[0]" or `settings."a.b"` (see
+// [JSONPath]; column names never hold '.' or '['): it compares the scalar
+// at that path with a string, number, bool or nil (absent or JSON null),
+// or a slice of them (IN), the same way on MySQL and MariaDB: a string
+// only with a JSON string of the same text, a number only with a JSON
+// number of the same value as a float64 (1 equals 1.0), a bool only with
+// JSON true or false. See the README's "JSON paths".
 type Filter map[string]any
 
 // SelectOptions refine a read. The zero value means "no refinement". The
@@ -54,7 +63,10 @@ type SelectOptions struct {
 	// quoted, so it is safe with column names that come from a request:
 	// Order: []sqlgen.Order{sqlgen.Desc("age"), sqlgen.Asc("id")}. An
 	// unknown column is an error wrapping [ErrUnknownColumn]. Order and
-	// OrderBy cannot both be set.
+	// OrderBy cannot both be set. A term may be a JSON path, as in a
+	// [Filter] key: it sorts absent and null first, then numbers by
+	// value, strings by their bytes, false and true, and objects and
+	// arrays last (Desc reverses it all).
 	Order []Order
 	// Limit caps the number of rows when positive.
 	Limit int
@@ -147,7 +159,18 @@ func (t *table) appendWhereMode(b *strings.Builder, args []any, filter Filter, o
 	for _, k := range keys {
 		c, ok := t.byName[k]
 		if !ok {
-			return nil, fmt.Errorf("sqlgen: filter on table %q: column %q: %w", t.name, k, ErrUnknownColumn)
+			if !isPathKey(k) {
+				return nil, fmt.Errorf("sqlgen: filter on table %q: column %q: %w", t.name, k, ErrUnknownColumn)
+			}
+			pc, err := t.pathColumn(k)
+			if err != nil {
+				return nil, fmt.Errorf("sqlgen: filter on table %q: %w", t.name, err)
+			}
+			and()
+			if args, err = pc.appendPathCondition(b, args, filter[k], inline); err != nil {
+				return nil, fmt.Errorf("sqlgen: filter on table %q JSON path %q: %w", t.name, k, err)
+			}
+			continue
 		}
 		and()
 		var err error
@@ -419,7 +442,8 @@ func (c *column) appendIn(b *strings.Builder, n int) {
 	b.WriteByte(')')
 }
 
-// Order is one column of [SelectOptions].Order.
+// Order is one term of [SelectOptions].Order: a column, or a JSON path
+// on a JSON column (see [Filter]), such as "settings.theme".
 type Order struct {
 	Column string
 	Desc   bool
@@ -431,15 +455,25 @@ func Asc(column string) Order { return Order{Column: column} }
 // Desc sorts by column, descending.
 func Desc(column string) Order { return Order{Column: column, Desc: true} }
 
-// orderExpr returns the SQL expression an Order term sorts by, and the
-// column it reads: ORDER BY and the keyset condition of After both take
-// it from here. An unknown column is an error wrapping [ErrUnknownColumn].
+// orderExpr returns the SQL expression an Order term sorts by, and its
+// column: the quoted column, or for a JSON path its sort keys (see
+// pathOrderKeys) joined by commas, each of which takes the direction (the
+// column returned is then the path's stand-in, whose path field is set).
+// An unknown column is an error wrapping [ErrUnknownColumn].
 func (t *table) orderExpr(o Order) (string, *column, error) {
 	c, ok := t.byName[o.Column]
-	if !ok {
+	if ok {
+		return c.quoted, c, nil
+	}
+	if !isPathKey(o.Column) {
 		return "", nil, fmt.Errorf("sqlgen: order of table %q: column %q: %w", t.name, o.Column, ErrUnknownColumn)
 	}
-	return c.quoted, c, nil
+	c, err := t.pathColumn(o.Column)
+	if err != nil {
+		return "", nil, fmt.Errorf("sqlgen: order of table %q: %w", t.name, err)
+	}
+	k := c.pathOrderKeys()
+	return strings.Join(k[:], ","), c, nil
 }
 
 // keyTerm is one term of a keyset order: an Order term, or a primary-key
@@ -485,7 +519,7 @@ func (t *table) appendOrder(b *strings.Builder, opts *SelectOptions) error {
 		return nil
 	}
 	for i, o := range opts.Order {
-		expr, _, err := t.orderExpr(o)
+		expr, c, err := t.orderExpr(o)
 		if err != nil {
 			return err
 		}
@@ -493,6 +527,19 @@ func (t *table) appendOrder(b *strings.Builder, opts *SelectOptions) error {
 			b.WriteString(" ORDER BY ")
 		} else {
 			b.WriteByte(',')
+		}
+		if c.path != nil {
+			// Each sort key takes the direction.
+			for j, k := range c.pathOrderKeys() {
+				if j > 0 {
+					b.WriteByte(',')
+				}
+				b.WriteString(k)
+				if o.Desc {
+					b.WriteString(" DESC")
+				}
+			}
+			continue
 		}
 		b.WriteString(expr)
 		if o.Desc {
@@ -514,6 +561,11 @@ func (t *table) keyTerms(terms []keyTerm, opts *SelectOptions) ([]keyTerm, error
 		expr, c, err := t.orderExpr(o)
 		if err != nil {
 			return nil, err
+		}
+		if c.path != nil {
+			// A path sorts by three keys (type, number, text) and may be
+			// absent: no single value to continue after.
+			return nil, fmt.Errorf("sqlgen: read of table %q: After orders by the JSON path %q; keyset pagination needs Order columns, not paths (order by a readonly generated column of the path instead): %w", t.name, o.Column, ErrUnsupported)
 		}
 		if c.desc.Nullable() {
 			return nil, fmt.Errorf("sqlgen: read of table %q: After orders by column %q (field %s), which can hold NULL; keyset pagination needs NOT NULL order columns (rows holding NULL would be skipped): %w", t.name, c.name, c.field, ErrInvalidArgument)

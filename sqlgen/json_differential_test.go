@@ -313,3 +313,19 @@ func (g *jgen) write(b *strings.Builder, n *jnode) {
 	}
 	g.ws(b)
 }
+
+// TestJSONPathDifferential checks JSON path filters and orders on the
+// server against the Tester (see sqlgentest.JSONPathDifferential; compat
+// runs the same on TiDB, which answers as MySQL does).
+func TestJSONPathDifferential(t *testing.T) {
+	t.Parallel()
+	seed := uint64(12)
+	if s := os.Getenv("SQLGEN_JSON_SEED"); s != "" {
+		n, err := strconv.ParseUint(s, 10, 64)
+		if err != nil {
+			t.Fatalf("SQLGEN_JSON_SEED=%q: %v", s, err)
+		}
+		seed = n
+	}
+	sqlgentest.JSONPathDifferential(t, seed, 80, 400)
+}

@@ -664,11 +664,22 @@ func (t *table) filterArgColumns(filter Filter, opts *SelectOptions, eq jsonEqua
 	slices.Sort(keys)
 	var out []*column
 	for _, k := range keys {
+		var scratch strings.Builder
 		c, ok := t.byName[k]
 		if !ok {
-			return out
+			pc, err := t.pathColumn(k)
+			if err != nil {
+				return out
+			}
+			args, err := pc.appendPathCondition(&scratch, nil, filter[k], false)
+			if err != nil {
+				return out
+			}
+			for range args {
+				out = append(out, pc.path.base)
+			}
+			continue
 		}
-		var scratch strings.Builder
 		args, err := c.appendCondition(&scratch, nil, filter[k], eq)
 		if err != nil {
 			return out

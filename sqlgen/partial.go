@@ -13,8 +13,8 @@ import (
 // with the same primary key: UPDATE ... SET `a`=?,`b`=? WHERE `id`=?.
 // columns are column names (as in a [Filter]), each a column of the table
 // outside the primary key, named once; an unknown name is
-// [ErrUnknownColumn], a key column, a repeated name, the version column
-// or no column at all [ErrInvalidArgument]. The other fields of row are
+// [ErrUnknownColumn], a key column, a readonly column, a repeated name,
+// the version column or no column at all [ErrInvalidArgument]. The other fields of row are
 // neither written nor read back.
 //
 // The result is the statement's (RowsAffected: with the DSN's
@@ -116,6 +116,8 @@ func (t *table) newPartialUpdate(columns []string) (*partialUpdate, error) {
 			return nil, fmt.Errorf("sqlgen: UpdateColumns of table %q: column %q is part of the primary key, which selects the row: %w", t.name, name, ErrInvalidArgument)
 		case c == t.version:
 			return nil, fmt.Errorf("sqlgen: UpdateColumns of table %q: column %q is the version column, which the update moves on by itself: %w", t.name, name, ErrInvalidArgument)
+		case c.readonly:
+			return nil, fmt.Errorf("sqlgen: UpdateColumns of table %q: column %q (field %s) is readonly (a generated column), which the server computes: %w", t.name, name, c.field, ErrInvalidArgument)
 		}
 		for _, prev := range pu.set {
 			if prev == c {

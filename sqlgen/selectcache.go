@@ -21,6 +21,12 @@ const (
 	condEq condKind = iota + 1
 	condNull
 	condJSON // followed by the jsonEquality, see shapeKey.json
+	// A JSON path (the key's column is the path's stand-in, see
+	// jsonpath.go), compared with nil or a value of one JSON type.
+	condPathNull
+	condPathNumber
+	condPathString
+	condPathBool
 )
 
 // shapeKey identifies the SQL text of a read without options: which
@@ -105,22 +111,30 @@ func (t *table) shapeSelect(buf []any, count bool, filter Filter, rowLimit int, 
 	i := 0
 	for k, v := range filter {
 		c, found := t.byName[k]
-		if !found || c.isList(v) {
-			return "", nil, false, nil
-		}
-		dv, err := c.desc.ValueOf(v)
-		if err != nil {
-			return "", nil, false, nil
-		}
+		var dv driver.Value
 		kind, ceq := condEq, jsonUnknown
-		switch {
-		case dv == nil:
-			kind = condNull
-		case c.desc.IsJSON():
-			if eq == jsonUnknown {
-				return "", nil, false, nil // the general way reports it
+		if found {
+			if c.isList(v) {
+				return "", nil, false, nil
 			}
-			kind, ceq = condJSON, eq
+			var err error
+			if dv, err = c.desc.ValueOf(v); err != nil {
+				return "", nil, false, nil
+			}
+			switch {
+			case dv == nil:
+				kind = condNull
+			case c.desc.IsJSON():
+				if eq == jsonUnknown {
+					return "", nil, false, nil // the general way reports it
+				}
+				kind, ceq = condJSON, eq
+			}
+		} else {
+			var ok bool
+			if c, kind, dv, ok = t.shapePath(k, v); !ok {
+				return "", nil, false, nil
+			}
 		}
 		// Insertion sort by column name: the order of the SQL text.
 		j := i
@@ -152,7 +166,7 @@ func (t *table) shapeSelect(buf []any, count bool, filter Filter, rowLimit int, 
 	args = buf[:0]
 	for j := 0; j < n; j++ {
 		switch {
-		case key.kinds[j] == condNull:
+		case key.kinds[j] == condNull || key.kinds[j] == condPathNull:
 		case key.kinds[j] == condJSON && key.json[j] == jsonContains:
 			args = append(args, vals[j], vals[j]) // JSON_CONTAINS both ways
 		default:
@@ -160,6 +174,24 @@ func (t *table) shapeSelect(buf []any, count bool, filter Filter, rowLimit int, 
 		}
 	}
 	return query, args, true, nil
+}
+
+// shapePath is shapeSelect's look-up of a filter key that is not a
+// column: a JSON path compared with one value. ok is false for anything
+// else (which the general way builds or reports).
+func (t *table) shapePath(k string, v any) (c *column, kind condKind, dv driver.Value, ok bool) {
+	if !isPathKey(k) || isPathList(v) {
+		return nil, 0, nil, false
+	}
+	c, err := t.pathColumn(k)
+	if err != nil {
+		return nil, 0, nil, false
+	}
+	pk, dv, err := pathValue(v)
+	if err != nil {
+		return nil, 0, nil, false
+	}
+	return c, condPathNull + condKind(pk), dv, true
 }
 
 // maxHints is the most shape hints a table keeps.

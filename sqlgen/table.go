@@ -29,9 +29,14 @@ type table struct {
 	primary []*column // primary-key columns, in field order
 	others  []*column // the rest
 	version *column   // the optimistic-locking version column (`sql:",version"`), if any
+	// The columns writes set: writable (INSERT, upsert) and updatable
+	// (an upsert's ON DUPLICATE KEY UPDATE) leave out the readonly
+	// columns; without any they are columns and others.
+	writable  []*column
+	updatable []*column
 	// The columns of each write statement, in the order of its
 	// arguments, built in one place (buildSQL):
-	setCols    []*column // those an UPDATE sets from the row: others, less the version
+	setCols    []*column // those an UPDATE sets from the row: updatable, less the version
 	updateCols []*column // the UPDATE's: setCols, primary, then the version read
 	deleteCols []*column // the DELETE's: primary, then the version read
 	autoInc    *column   // the AutoIncrement column, if any
@@ -56,6 +61,8 @@ type table struct {
 	shapes   shapeCache  // SQL text of reads without options, by filter shape
 	projs    projections // reads of column subsets, by column set (columns.go)
 	hints    [maxHints]atomic.Pointer[shapeHint]
+	paths    sync.Map     // Filter key or Order column -> *column of a JSON path (jsonpath.go)
+	npaths   atomic.Int64 // paths stored, at most maxCachedPaths
 }
 
 // column is one mapped struct field.
@@ -70,6 +77,11 @@ type column struct {
 	direct  bool    // rowscan.DirectValue(desc)
 	pos     int     // index in the table's columns
 	fast    fastValue
+	// readonly is set by the readonly tag option: never written.
+	readonly bool
+	// path is set on the stand-in column of a JSON path (jsonpath.go),
+	// whose quoted is the path's JSON_EXTRACT; nil on a table's columns.
+	path *jsonPath
 }
 
 // fieldOf returns the column's field in struct value sv.
@@ -215,7 +227,7 @@ func (t *table) addFields(st reflect.Type, prefix []int, codec fields.Codec, see
 		if err != nil {
 			return fmt.Errorf("%w: %w", err, ErrBadSchema)
 		}
-		c := &column{name: name, quoted: quote(name), field: fieldName, primary: tag.Primary, desc: desc, index: index, direct: rowscan.DirectValue(desc)}
+		c := &column{name: name, quoted: quote(name), field: fieldName, primary: tag.Primary, desc: desc, index: index, direct: rowscan.DirectValue(desc), readonly: tag.ReadOnly}
 		t.columns = append(t.columns, c)
 		t.byName[name] = c
 	}
@@ -267,21 +279,37 @@ func placeholders(n int) string {
 	return strings.TrimSuffix(strings.Repeat("?,", n), ",")
 }
 
+// withoutReadOnly returns cols less the readonly columns: cols itself
+// when it has none.
+func withoutReadOnly(cols []*column) []*column {
+	if !slices.ContainsFunc(cols, func(c *column) bool { return c.readonly }) {
+		return cols
+	}
+	out := make([]*column, 0, len(cols))
+	for _, c := range cols {
+		if !c.readonly {
+			out = append(out, c)
+		}
+	}
+	return out
+}
+
 func (t *table) buildSQL() {
+	t.writable, t.updatable = withoutReadOnly(t.columns), withoutReadOnly(t.others)
 	t.selectSQL = "SELECT " + selectList(t.columns) + " FROM " + t.quoted
 	t.countSQL = "SELECT COUNT(*) FROM " + t.quoted
-	t.insertSQL = "INSERT INTO " + t.quoted + " (" + joinQuoted(t.columns, "") + ") VALUES (" + placeholders(len(t.columns)) + ")"
+	t.insertSQL = "INSERT INTO " + t.quoted + " (" + joinQuoted(t.writable, "") + ") VALUES (" + placeholders(len(t.writable)) + ")"
 	if t.autoInc != nil {
-		rest := make([]*column, 0, len(t.columns)-1)
-		for _, c := range t.columns {
+		rest := make([]*column, 0, len(t.writable)-1)
+		for _, c := range t.writable {
 			if c != t.autoInc {
 				rest = append(rest, c)
 			}
 		}
 		t.insertAutoSQL = "INSERT INTO " + t.quoted + " (" + joinQuoted(rest, "") + ") VALUES (" + placeholders(len(rest)) + ")"
 	}
-	update := make([]string, len(t.others))
-	for i, c := range t.others {
+	update := make([]string, len(t.updatable))
+	for i, c := range t.updatable {
 		update[i] = c.quoted + "=VALUES(" + c.quoted + ")"
 	}
 	if len(update) == 0 {
@@ -293,7 +321,7 @@ func (t *table) buildSQL() {
 	where := joinQuoted(t.primary, "=?")
 	where = strings.ReplaceAll(where, "=?,", "=? AND ")
 	t.setCols = nil
-	for _, c := range t.others {
+	for _, c := range t.updatable {
 		if c != t.version {
 			t.setCols = append(t.setCols, c)
 		}
@@ -344,6 +372,9 @@ func (t *table) findVersion() error {
 		}
 		if c.primary {
 			return fmt.Errorf("table %q: version field %s cannot be part of the primary key: %w", t.name, c.field, ErrBadSchema)
+		}
+		if c.readonly {
+			return fmt.Errorf("table %q: version field %s cannot be readonly (every update writes it): %w", t.name, c.field, ErrBadSchema)
 		}
 		conv := c.desc.Conversion()
 		if c.desc.Ptr() || c.desc.Tag().ImplicitNull || c.desc.Tag().Encoding != fields.EncodingNone || conv != fields.ConvInt && conv != fields.ConvUint {
@@ -448,7 +479,7 @@ func (t *table) buildGuarded(cols []*column) *guardedSQL {
 	if k != "" {
 		update = append(update, k+"=IF("+cond+","+k+","+guardReport(k)+")")
 	}
-	for _, c := range t.others {
+	for _, c := range t.updatable {
 		if slices.Contains(cols, c) {
 			continue
 		}

@@ -70,6 +70,10 @@ type Tester interface {
 //     also matches the same elements in another order or repeated, such
 //     as [1,2] for [2,1], which the Tester does not.
 //
+// A key that is a JSON path (see [Filter]) is evaluated on the decoded
+// document as the servers evaluate it (the README's "JSON paths" says
+// how); the document is decoded on every Test.
+//
 // An unknown column is an error wrapping [ErrUnknownColumn]; a value that
 // cannot be converted one wrapping [ErrConvert]; an IN list with non-nil
 // values on a JSON column one wrapping [ErrInvalidArgument], as in a query.
@@ -89,6 +93,18 @@ func (s *Schema) MakeTester(table string, filter Filter) (Tester, error) {
 	ts := &tester{typ: t.typ, conds: make([]testerCond, 0, len(keys))}
 	for _, k := range keys {
 		c, ok := t.byName[k]
+		if !ok && isPathKey(k) {
+			pc, err := t.pathColumn(k)
+			if err != nil {
+				return nil, fmt.Errorf("sqlgen: MakeTester on table %q: %w", t.name, err)
+			}
+			cond, err := newPathTesterCond(pc, filter[k])
+			if err != nil {
+				return nil, fmt.Errorf("sqlgen: MakeTester on table %q JSON path %q: %w", t.name, k, err)
+			}
+			ts.paths = append(ts.paths, cond)
+			continue
+		}
 		if !ok {
 			return nil, fmt.Errorf("sqlgen: MakeTester on table %q: column %q: %w", t.name, k, ErrUnknownColumn)
 		}
@@ -105,6 +121,7 @@ func (s *Schema) MakeTester(table string, filter Filter) (Tester, error) {
 type tester struct {
 	typ   reflect.Type
 	conds []testerCond
+	paths []pathTesterCond // conditions on JSON paths (jsonpath_tester.go)
 }
 
 // testerMode says how a condition reads its field: straight from the
@@ -248,6 +265,11 @@ func (ts *tester) Test(row any) bool {
 	}
 	for i := range ts.conds {
 		if !ts.conds[i].test(rv) {
+			return false
+		}
+	}
+	for i := range ts.paths {
+		if !ts.paths[i].test(rv) {
 			return false
 		}
 	}

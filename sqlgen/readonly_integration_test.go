@@ -225,4 +225,32 @@ func TestReadOnlyRegistration(t *testing.T) {
 	if err != nil || got.ID != 7 || got.Theme != "t7" {
 		t.Errorf("Get by theme: %+v, %v", got, err)
 	}
+	// UpdateColumns cannot name it either, and nothing is sent.
+	if _, err := db.UpdateColumns(ctx, row, "theme"); !errors.Is(err, sqlgen.ErrInvalidArgument) || !strings.Contains(err.Error(), "readonly") {
+		t.Errorf("UpdateColumns of a readonly column: %v, want ErrInvalidArgument naming readonly", err)
+	}
+	// A version column is written by every update: never readonly.
+	type readonlyVersion struct {
+		ID      int64 `sql:",primary"`
+		Name    string
+		Version int64 `sql:",version,readonly"`
+	}
+	err = sqlgen.NewSchema().RegisterType("rv", sqlgen.UniqueID, readonlyVersion{})
+	if !errors.Is(err, sqlgen.ErrBadSchema) || !strings.Contains(err.Error(), "readonly") {
+		t.Errorf("a readonly version field: %v, want ErrBadSchema naming readonly", err)
+	}
+	// Keyset pagination cannot continue after a JSON path, whose sort
+	// keys may be absent; a readonly generated column of it can.
+	type withDoc struct {
+		ID  int64          `sql:",primary"`
+		Doc map[string]int `sql:",json"`
+	}
+	s.MustRegisterType("with_doc", sqlgen.UniqueID, withDoc{})
+	_, err = sqlgen.Select[withDoc](ctx, db, nil, &sqlgen.SelectOptions{Order: []sqlgen.Order{sqlgen.Asc("doc.n")}, After: []any{1, 2}})
+	if !errors.Is(err, sqlgen.ErrUnsupported) {
+		t.Errorf("After with a JSON path order: %v, want ErrUnsupported", err)
+	}
+	if _, err := db.Cursor(&withDoc{ID: 1}, sqlgen.Asc("doc.n")); !errors.Is(err, sqlgen.ErrUnsupported) {
+		t.Errorf("Cursor with a JSON path order: %v, want ErrUnsupported", err)
+	}
 }

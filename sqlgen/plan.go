@@ -62,20 +62,20 @@ func effectiveLimit(opts *SelectOptions, rowLimit int) int {
 // may keep on its stack.
 //
 // A read whose options are trivial takes the table's shape cache: first
-// its hints (a read by key, or by the same few columns, costs a few map
+// its fast shapes (a read by key, or by the same few columns, costs a few map
 // look-ups), then the cache by shape, which builds and keeps the text the
 // first time. Other reads are built the general way.
 func (db *DB) planRead(ctx context.Context, t *table, filter Filter, opts *SelectOptions, rowLimit int, kind readKind, buf []any) (query string, args []any, err error) {
 	if trivialOptions(opts) && len(filter) <= maxShapeColumns {
-		if q, args, hit := t.hinted(buf, filter, kind == planCount, effectiveLimit(opts, rowLimit)); hit {
+		if q, args, hit := t.fastShapeRead(buf, filter, kind == planCount, effectiveLimit(opts, rowLimit)); hit {
 			return q, args, nil
 		}
 	}
 	return db.planReadShape(ctx, t, filter, opts, rowLimit, kind, buf)
 }
 
-// planReadShape is planRead past the hints (kept apart so that the read
-// through a hint, the most common, pays for none of what follows).
+// planReadShape is planRead past the fast shapes (kept apart so that the read
+// through a fast shape, the most common, pays for none of what follows).
 func (db *DB) planReadShape(ctx context.Context, t *table, filter Filter, opts *SelectOptions, rowLimit int, kind readKind, buf []any) (query string, args []any, err error) {
 	count := kind == planCount
 	eq, err := db.readDialect(ctx, t, filter)

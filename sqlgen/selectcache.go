@@ -78,14 +78,14 @@ func (c *shapeCache) put(k *shapeKey, q string) {
 }
 
 // cachedSelect returns the SQL text and arguments of a read of t without
-// options, from the table's shape hints or, failing them, its shape cache
+// options, from the table's fast shapes or, failing them, its shape cache
 // (see shapeSelect). [DB.planRead] takes the same two steps, working out
 // the dialect (eq) between them.
 func (t *table) cachedSelect(buf []any, count bool, filter Filter, rowLimit int, eq jsonEquality) (query string, args []any, ok bool, err error) {
 	if len(filter) > maxShapeColumns {
 		return "", nil, false, nil
 	}
-	if q, a, hit := t.hinted(buf, filter, count, rowLimit); hit {
+	if q, a, hit := t.fastShapeRead(buf, filter, count, rowLimit); hit {
 		return q, a, true, nil
 	}
 	return t.shapeSelect(buf, count, filter, rowLimit, eq)
@@ -146,7 +146,7 @@ func (t *table) shapeSelect(buf []any, count bool, filter Filter, rowLimit int, 
 	}
 	query, hit := t.shapes.get(&key)
 	if hit {
-		t.addHint(&key, query)
+		t.addFastShape(&key, query)
 	}
 	if !hit {
 		head := t.selectSQL
@@ -194,30 +194,30 @@ func (t *table) shapePath(k string, v any) (c *column, kind condKind, dv driver.
 	return c, condPathNull + condKind(pk), dv, true
 }
 
-// maxHints is the most shape hints a table keeps.
-const maxHints = 8
+// maxFastShapes is the most fast shapes a table keeps.
+const maxFastShapes = 8
 
-// shapeHint is a read shape whose columns are all compared by equality
+// fastShape is a read shape whose columns are all compared by equality
 // with non-NULL, non-JSON values. A filter of that shape is recognised by
 // looking its columns up in the filter, which costs a fraction of ranging
 // over the filter, sorting its columns and hashing the shape: the common
 // reads (by key, or by the same few columns) take this path.
-type shapeHint struct {
+type fastShape struct {
 	count bool
 	limit int
 	cols  []*column // sorted by name, the order of the SQL text's arguments
 	query string
 }
 
-// hinted returns the SQL text and arguments of a read whose filter
-// matches one of t's shape hints.
-func (t *table) hinted(buf []any, filter Filter, count bool, rowLimit int) (string, []any, bool) {
+// fastShapeRead returns the SQL text and arguments of a read whose filter
+// matches one of t's fast shapes.
+func (t *table) fastShapeRead(buf []any, filter Filter, count bool, rowLimit int) (string, []any, bool) {
 	n := len(filter)
-hints:
-	for i := range t.hints {
-		h := t.hints[i].Load()
+shapes:
+	for i := range t.fastShapes {
+		h := t.fastShapes[i].Load()
 		if h == nil {
-			break // hints are added in order and never removed
+			break // fast shapes are added in order and never removed
 		}
 		if len(h.cols) != n || h.count != count || h.limit != rowLimit {
 			continue
@@ -226,11 +226,11 @@ hints:
 		for _, c := range h.cols {
 			v, found := filter[c.name]
 			if !found || c.isList(v) {
-				continue hints
+				continue shapes
 			}
 			dv, err := c.desc.ValueOf(v)
 			if err != nil || dv == nil {
-				continue hints
+				continue shapes
 			}
 			args = append(args, dv)
 		}
@@ -239,10 +239,10 @@ hints:
 	return "", nil, false
 }
 
-// addHint makes the shape k, whose SQL text is query, a hint of t if it
-// qualifies and there is room. Hints are only ever added, so a table's
-// hints are its first few shapes of plain equality.
-func (t *table) addHint(k *shapeKey, query string) {
+// addFastShape makes the shape k, whose SQL text is query, a fast shape of t if it
+// qualifies and there is room. Fast shapes are only ever added, so a table's
+// fast shapes are its first few shapes of plain equality.
+func (t *table) addFastShape(k *shapeKey, query string) {
 	if k.n == 0 {
 		return
 	}
@@ -251,20 +251,20 @@ func (t *table) addHint(k *shapeKey, query string) {
 			return
 		}
 	}
-	var h *shapeHint
-	for i := range t.hints {
-		cur := t.hints[i].Load()
+	var h *fastShape
+	for i := range t.fastShapes {
+		cur := t.fastShapes[i].Load()
 		if cur == nil {
 			if h == nil {
-				h = &shapeHint{count: k.count, limit: k.limit, cols: append([]*column(nil), k.cols[:k.n]...), query: query}
+				h = &fastShape{count: k.count, limit: k.limit, cols: append([]*column(nil), k.cols[:k.n]...), query: query}
 			}
-			if t.hints[i].CompareAndSwap(nil, h) {
+			if t.fastShapes[i].CompareAndSwap(nil, h) {
 				return
 			}
-			cur = t.hints[i].Load() // another goroutine got there first
+			cur = t.fastShapes[i].Load() // another goroutine got there first
 		}
 		if cur.count == k.count && cur.limit == k.limit && slices.Equal(cur.cols, k.cols[:k.n]) {
-			return // already a hint
+			return // already a fast shape
 		}
 	}
 }

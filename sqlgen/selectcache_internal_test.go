@@ -14,10 +14,10 @@ type hintRow struct {
 	Doc  map[string]int `sql:",json"`
 }
 
-// TestShapeHints checks which shapes become hints (plain equality only,
-// from the second read of a shape on, at most maxHints) and that a read
+// TestFastShapes checks which shapes become fast shapes (plain equality only,
+// from the second read of a shape on, at most maxFastShapes) and that a read
 // through a hint gets the same text and arguments as the general path.
-func TestShapeHints(t *testing.T) {
+func TestFastShapes(t *testing.T) {
 	s := NewSchema()
 	s.MustRegisterType("hints", UniqueID, hintRow{})
 	tb, err := s.tableByName("hints")
@@ -36,8 +36,8 @@ func TestShapeHints(t *testing.T) {
 	}
 	hints := func() int {
 		n := 0
-		for i := range tb.hints {
-			if tb.hints[i].Load() != nil {
+		for i := range tb.fastShapes {
+			if tb.fastShapes[i].Load() != nil {
 				n++
 			}
 		}
@@ -67,22 +67,22 @@ func TestShapeHints(t *testing.T) {
 				t.Errorf("round %d, %v: %s, want %s", round, f, got, want[i])
 			}
 		}
-		if n := hints(); n != maxHints {
-			t.Fatalf("%d hints after reading %d plain-equality shapes twice, want %d", n, len(filters), maxHints)
+		if n := hints(); n != maxFastShapes {
+			t.Fatalf("%d hints after reading %d plain-equality shapes twice, want %d", n, len(filters), maxFastShapes)
 		}
 	}
 	// A hint's columns with other values, NULL or a list fall back.
 	for _, f := range []Filter{{"id": nil}, {"a": []string{"x", "y"}}, {"a": "x", "b": nil}, {"c": int64(1) << 40}} {
 		var buf [maxShapeColumns + 1]any
-		if _, _, hit := tb.hinted(buf[:0], f, false, 2); hit {
+		if _, _, hit := tb.fastShapeRead(buf[:0], f, false, 2); hit {
 			t.Errorf("%v went through a hint", f)
 		}
 	}
 	var buf [maxShapeColumns + 1]any
-	if q, args, hit := tb.hinted(buf[:0], Filter{"id": 99}, false, 2); !hit || len(args) != 1 || args[0] != int64(99) || q != "SELECT `id`,`a`,`b`,`c`,`doc` FROM `hints` WHERE `id`=? LIMIT 2" {
+	if q, args, hit := tb.fastShapeRead(buf[:0], Filter{"id": 99}, false, 2); !hit || len(args) != 1 || args[0] != int64(99) || q != "SELECT `id`,`a`,`b`,`c`,`doc` FROM `hints` WHERE `id`=? LIMIT 2" {
 		t.Errorf("read by id through its hint: %q %v %v", q, args, hit)
 	}
-	if _, _, hit := tb.hinted(buf[:0], Filter{"id": 99}, false, 0); hit {
+	if _, _, hit := tb.fastShapeRead(buf[:0], Filter{"id": 99}, false, 0); hit {
 		t.Error("a read without LIMIT went through the LIMIT 2 hint")
 	}
 }

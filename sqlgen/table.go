@@ -60,7 +60,7 @@ type table struct {
 	scanners sync.Pool   // of *scanSet
 	shapes   shapeCache  // SQL text of reads without options, by filter shape
 	projs    projections // reads of column subsets, by column set (columns.go)
-	hints    [maxHints]atomic.Pointer[shapeHint]
+	fastShapes    [maxFastShapes]atomic.Pointer[fastShape]
 	paths    sync.Map     // Filter key or Order column -> *column of a JSON path (jsonpath.go)
 	npaths   atomic.Int64 // paths stored, at most maxCachedPaths
 }

@@ -57,12 +57,12 @@ type table struct {
 	guards      sync.Map     // string of limited column names -> *guardedSQL
 	partials    partialCache // UpdateColumns statements by column list
 
-	scanners sync.Pool   // of *scanSet
-	shapes   shapeCache  // SQL text of reads without options, by filter shape
-	projs    projections // reads of column subsets, by column set (columns.go)
-	fastShapes    [maxFastShapes]atomic.Pointer[fastShape]
-	paths    sync.Map     // Filter key or Order column -> *column of a JSON path (jsonpath.go)
-	npaths   atomic.Int64 // paths stored, at most maxCachedPaths
+	scanners   sync.Pool   // of *scanSet
+	shapes     shapeCache  // SQL text of reads without options, by filter shape
+	projs      projections // reads of column subsets, by column set (columns.go)
+	fastShapes [maxFastShapes]atomic.Pointer[fastShape]
+	paths      sync.Map     // Filter key or Order column -> *column of a JSON path (jsonpath.go)
+	npaths     atomic.Int64 // paths stored, at most maxCachedPaths
 }
 
 // column is one mapped struct field.

@@ -196,28 +196,73 @@ func randFilterValue(r *rand.Rand) any {
 func JSONPathDifferential(t *testing.T, seed uint64, rows, filters int) {
 	t.Helper()
 	ctx := context.Background()
-	schema := sqlgen.NewSchema()
-	schema.MustRegisterType("pd", sqlgen.UniqueID, PathRow{})
 	r := rand.New(rand.NewPCG(seed, 1))
-	ddl := []string{"CREATE TABLE pd (id BIGINT PRIMARY KEY, doc JSON NULL)"}
-	conn := Open(t, ddl)
-	dbs := []*sqlgen.DB{sqlgen.NewDB(conn, schema), sqlgen.NewDB(conn, schema, sqlgen.WithStmtCache(64))}
-	conn2 := Open(t, ddl, Params("interpolateParams", "true"))
-	all := make([]*PathRow, rows)
-	for i := range all {
-		all[i] = &PathRow{ID: int64(i + 1)}
-		if i > 0 { // row 1: a NULL column
-			all[i].Doc = randDoc(r, 0)
+	pd := newPathDiff(t, r, rows)
+	matches, valueMatches := 0, 0
+	for i := range filters {
+		key, steps := randPath(r, pd.keys)
+		val := randFilterValue(r)
+		if i%2 == 0 {
+			// A path that exists in a row, compared with its value.
+			key, steps, val = existingPath(r, pd.back[r.IntN(len(pd.back))].Doc, pd.tidb)
+		}
+		db := pd.dbs[i%len(pd.dbs)]
+		c := ctx
+		if i%5 == 4 {
+			c = sqlgen.WithBatching(ctx)
+		}
+		n := pd.check(c, db, seed, key, val)
+		matches += n
+		if val != nil && n > 0 {
+			valueMatches++
+		}
+		if i%4 == 0 {
+			checkPathOrder(t, db, key, steps, pd.back, i%8 == 0)
 		}
 	}
-	if err := dbs[0].InsertRows(ctx, all, 0); err != nil {
+	if valueMatches < filters/8 {
+		t.Fatalf("only %d of %d filters on a value matched a row: the generator tests too little", valueMatches, filters)
+	}
+	t.Logf("%d rows, %d filters, %d matches, %d filters on a value matched", rows, filters, matches, valueMatches)
+}
+
+// pathDiff is the set-up of [JSONPathDifferential]: the rows as written
+// and as read back, the DBs to read them through, the member names paths
+// may use.
+type pathDiff struct {
+	t         *testing.T
+	schema    *sqlgen.Schema
+	dbs       []*sqlgen.DB
+	all, back []*PathRow
+	keys      []string
+	tidb      bool
+}
+
+func newPathDiff(t *testing.T, r *rand.Rand, rows int) *pathDiff {
+	t.Helper()
+	ctx := context.Background()
+	pd := &pathDiff{t: t, schema: sqlgen.NewSchema(), keys: PathKeys}
+	pd.schema.MustRegisterType("pd", sqlgen.UniqueID, PathRow{})
+	ddl := []string{"CREATE TABLE pd (id BIGINT PRIMARY KEY, doc JSON NULL)"}
+	conn := Open(t, ddl)
+	pd.dbs = []*sqlgen.DB{sqlgen.NewDB(conn, pd.schema), sqlgen.NewDB(conn, pd.schema, sqlgen.WithStmtCache(64))}
+	conn2 := Open(t, ddl, Params("interpolateParams", "true"))
+	pd.all = make([]*PathRow, rows)
+	for i := range pd.all {
+		pd.all[i] = &PathRow{ID: int64(i + 1)}
+		if i > 0 { // row 1: a NULL column
+			pd.all[i].Doc = randDoc(r, 0)
+		}
+	}
+	if err := pd.dbs[0].InsertRows(ctx, pd.all, 0); err != nil {
 		t.Fatal(err)
 	}
-	dbs = append(dbs, sqlgen.NewDB(conn2, schema))
-	if err := dbs[2].InsertRows(ctx, all, 0); err != nil {
+	pd.dbs = append(pd.dbs, sqlgen.NewDB(conn2, pd.schema))
+	if err := pd.dbs[2].InsertRows(ctx, pd.all, 0); err != nil {
 		t.Fatal(err)
 	}
-	back, err := sqlgen.Select[PathRow](ctx, dbs[0], nil, &sqlgen.SelectOptions{Order: []sqlgen.Order{sqlgen.Asc("id")}})
+	var err error
+	pd.back, err = sqlgen.Select[PathRow](ctx, pd.dbs[0], nil, &sqlgen.SelectOptions{Order: []sqlgen.Order{sqlgen.Asc("id")}})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -228,75 +273,58 @@ func JSONPathDifferential(t *testing.T, seed uint64, rows, filters int) {
 	if err := conn.QueryRowContext(ctx, "SELECT VERSION()").Scan(&version); err != nil {
 		t.Fatal(err)
 	}
-	tidb := strings.Contains(version, "TiDB")
-	keys := PathKeys
-	if tidb {
-		keys = slices.DeleteFunc(slices.Clone(PathKeys), func(k string) bool { return k == "*" })
+	pd.tidb = strings.Contains(version, "TiDB")
+	if pd.tidb {
+		pd.keys = slices.DeleteFunc(slices.Clone(PathKeys), func(k string) bool { return k == "*" })
 		t.Logf("%s: no path names the member \"*\" (TiDB reads it as the wildcard)", version)
 	}
-	matches, valueMatches := 0, 0
-	for i := range filters {
-		key, steps := randPath(r, keys)
-		val := randFilterValue(r)
-		if i%2 == 0 {
-			// A path that exists in a row, compared with its value.
-			key, steps, val = existingPath(r, back[r.IntN(len(back))].Doc, tidb)
-		}
-		f := sqlgen.Filter{key: val}
-		tester, err := schema.MakeTester("pd", f)
-		if err != nil {
-			t.Fatalf("MakeTester(%q: %#v): %v", key, val, err)
-		}
-		var want []int64
-		for _, row := range back {
-			if tester.Test(row) {
-				want = append(want, row.ID)
-			}
-		}
-		for _, row := range all { // as written: the same answer
-			if tester.Test(row) != slices.Contains(want, row.ID) {
-				t.Fatalf("filter %q = %#v: Tester differs on row %d as written and as read back (%s)", key, val, row.ID, docText(row.Doc))
-			}
-		}
-		matches += len(want)
-		if val != nil && len(want) > 0 {
-			valueMatches++
-		}
-		db := dbs[i%len(dbs)]
-		c := ctx
-		if i%5 == 4 {
-			c = sqlgen.WithBatching(ctx)
-		}
-		got, err := sqlgen.Select[PathRow](c, db, f, &sqlgen.SelectOptions{Order: []sqlgen.Order{sqlgen.Asc("id")}})
-		if err != nil {
-			t.Fatalf("filter %q = %#v: %v", key, val, err)
-		}
-		gotIDs := make([]int64, len(got))
-		for j, g := range got {
-			gotIDs[j] = g.ID
-		}
-		if !slices.Equal(gotIDs, want) {
-			t.Errorf("filter %q = %#v (seed %d): the server selects %v, the Tester %v", key, val, seed, gotIDs, want)
-			for _, row := range back {
-				if slices.Contains(gotIDs, row.ID) != slices.Contains(want, row.ID) {
-					t.Logf("row %d: %s", row.ID, docText(row.Doc))
-				}
-			}
-			t.FailNow()
-		}
-		// Without an Order the read takes the shape cache: the same rows.
-		got, err = sqlgen.Select[PathRow](c, db, f, nil)
-		if err != nil || len(got) != len(want) {
-			t.Fatalf("filter %q = %#v without options: %d rows, %v; want %d", key, val, len(got), err, len(want))
-		}
-		if i%4 == 0 {
-			checkPathOrder(t, db, key, steps, back, i%8 == 0)
+	return pd
+}
+
+// check compares the rows the server selects for Filter{key: val} through
+// db with the rows the Tester accepts, and returns how many match.
+func (pd *pathDiff) check(ctx context.Context, db *sqlgen.DB, seed uint64, key string, val any) int {
+	t := pd.t
+	t.Helper()
+	f := sqlgen.Filter{key: val}
+	tester, err := pd.schema.MakeTester("pd", f)
+	if err != nil {
+		t.Fatalf("MakeTester(%q: %#v): %v", key, val, err)
+	}
+	var want []int64
+	for _, row := range pd.back {
+		if tester.Test(row) {
+			want = append(want, row.ID)
 		}
 	}
-	if valueMatches < filters/8 {
-		t.Fatalf("only %d of %d filters on a value matched a row: the generator tests too little", valueMatches, filters)
+	for _, row := range pd.all { // as written: the same answer
+		if tester.Test(row) != slices.Contains(want, row.ID) {
+			t.Fatalf("filter %q = %#v: Tester differs on row %d as written and as read back (%s)", key, val, row.ID, docText(row.Doc))
+		}
 	}
-	t.Logf("%d rows, %d filters, %d matches, %d filters on a value matched", rows, filters, matches, valueMatches)
+	got, err := sqlgen.Select[PathRow](ctx, db, f, &sqlgen.SelectOptions{Order: []sqlgen.Order{sqlgen.Asc("id")}})
+	if err != nil {
+		t.Fatalf("filter %q = %#v: %v", key, val, err)
+	}
+	gotIDs := make([]int64, len(got))
+	for j, g := range got {
+		gotIDs[j] = g.ID
+	}
+	if !slices.Equal(gotIDs, want) {
+		t.Errorf("filter %q = %#v (seed %d): the server selects %v, the Tester %v", key, val, seed, gotIDs, want)
+		for _, row := range pd.back {
+			if slices.Contains(gotIDs, row.ID) != slices.Contains(want, row.ID) {
+				t.Logf("row %d: %s", row.ID, docText(row.Doc))
+			}
+		}
+		t.FailNow()
+	}
+	// Without an Order the read takes the shape cache: the same rows.
+	got, err = sqlgen.Select[PathRow](ctx, db, f, nil)
+	if err != nil || len(got) != len(want) {
+		t.Fatalf("filter %q = %#v without options: %d rows, %v; want %d", key, val, len(got), err, len(want))
+	}
+	return len(want)
 }
 
 func docText(v any) string {

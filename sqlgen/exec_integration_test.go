@@ -531,8 +531,15 @@ func TestExecContextErrors(t *testing.T) {
 			}
 			failures := map[string]int{}
 			for _, op := range ops {
-				for i := 0; i < rounds; i++ {
-					d := time.Duration(rand.Int64N(int64(2 * time.Millisecond)))
+				// A fast operation may outrun every deadline of 0-2 ms:
+				// it then gets more rounds, with deadlines of 0-200 µs,
+				// until one ends mid-call (or 10 times the rounds pass).
+				for i := 0; i < rounds || failures[op.name] == 0 && i < 10*rounds; i++ {
+					span := 2 * time.Millisecond
+					if i >= rounds {
+						span = 200 * time.Microsecond
+					}
+					d := time.Duration(rand.Int64N(int64(span)))
 					var ctx context.Context
 					var cancel context.CancelFunc
 					want := context.DeadlineExceeded

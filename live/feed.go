@@ -376,24 +376,7 @@ type pkSet struct {
 func (f *Feed) read(ctx context.Context, conn *vmysql.Conn) error {
 	stopClose := context.AfterFunc(ctx, conn.Close)
 	defer stopClose()
-	var format vmysql.BinlogFormat
-	tables := map[uint64]*mappedTable{}
-	var cur *txn
-	inTx := false
-	commit := func() error {
-		if cur == nil {
-			return nil
-		}
-		t := cur
-		cur = nil
-		inTx = false
-		select {
-		case f.txs <- t:
-			return nil
-		case <-ctx.Done():
-			return ctx.Err()
-		}
-	}
+	r := binlogReader{f: f, tables: map[uint64]*mappedTable{}}
 	// The server sends a heartbeat when the log is idle; a connection
 	// silent for several periods is dead (a network that dropped it
 	// without a reset): close it, so the feed reconnects instead of
@@ -410,82 +393,131 @@ func (f *Feed) read(ctx context.Context, conn *vmysql.Conn) error {
 			return err
 		}
 		watchdog.Reset(4 * f.cfg.heartbeat)
-		if !ev.IsValid() {
-			return fmt.Errorf("live: invalid binlog event")
-		}
-		if ev.IsFormatDescription() {
-			format, err = ev.Format()
-			if err != nil {
-				return fmt.Errorf("live: format description: %w", err)
-			}
-			continue
-		}
-		if format.IsZero() {
-			continue // the fake ROTATE before the format description
-		}
-		ev, _, err = ev.StripChecksum(format)
-		if err != nil {
-			return fmt.Errorf("live: binlog checksum: %w", err)
-		}
-		raw := ev.Bytes()
-		typ := raw[4]
-		body := raw[format.HeaderLength:]
-		switch {
-		case ev.IsGTID():
-			gtid, hasBegin, err := ev.GTID(format)
-			if err != nil {
-				return fmt.Errorf("live: GTID event: %w", err)
-			}
-			cur = &txn{gtid: gtid}
-			inTx = hasBegin
-		case ev.IsXID():
-			if err := commit(); err != nil {
-				return err
-			}
-		case ev.IsQuery():
-			q, err := ev.Query(format)
-			if err != nil {
-				return fmt.Errorf("live: query event: %w", err)
-			}
-			switch {
-			case strings.EqualFold(q.SQL, "BEGIN"):
-				inTx = true
-			case strings.EqualFold(q.SQL, "COMMIT") || !inTx:
-				if err := commit(); err != nil {
-					return err
-				}
-			}
-		case ev.IsTableMap():
-			// Servers log a table's map again in every transaction: reuse
-			// the mapping while the map is the same.
-			if len(body) >= 6 {
-				var idb [8]byte
-				copy(idb[:6], body[:6])
-				if m, ok := tables[leUint64(idb[:])]; ok && bytes.Equal(m.raw, body) {
-					continue
-				}
-			}
-			tm, err := parseTableMap(body, 8)
-			if err != nil {
-				return fmt.Errorf("live: table map: %w", err)
-			}
-			if len(tables) > 10000 {
-				clear(tables)
-			}
-			m := f.mapTable(tm)
-			m.raw = append([]byte(nil), body...)
-			tables[tm.id] = m
-		case typ >= 23 && typ <= 25 || typ >= 30 && typ <= 32:
-			if cur == nil {
-				cur = &txn{}
-			}
-			if err := f.rowsEvent(cur, typ, body, tables); err != nil {
-				return err
-			}
-		case typ >= 166 && typ <= 171:
-			return fmt.Errorf("live: compressed row events (log_bin_compress=ON) are not supported: %w", ErrServerConfig)
+		if err := r.event(ctx, ev); err != nil {
+			return err
 		}
 	}
+}
+
+// binlogReader is the state of one replication connection's [Feed.read].
+type binlogReader struct {
+	f      *Feed
+	format vmysql.BinlogFormat     // zero until the format description event
+	tables map[uint64]*mappedTable // table id: its mapping
+	cur    *txn                    // the transaction being read, or nil
+	inTx   bool                    // cur began with BEGIN: it ends with COMMIT or XID
+}
+
+// event handles one binlog event; every committed transaction goes to
+// f.txs.
+func (r *binlogReader) event(ctx context.Context, ev vmysql.BinlogEvent) error {
+	if !ev.IsValid() {
+		return fmt.Errorf("live: invalid binlog event")
+	}
+	if ev.IsFormatDescription() {
+		format, err := ev.Format()
+		if err != nil {
+			return fmt.Errorf("live: format description: %w", err)
+		}
+		r.format = format
+		return nil
+	}
+	if r.format.IsZero() {
+		return nil // the fake ROTATE before the format description
+	}
+	ev, _, err := ev.StripChecksum(r.format)
+	if err != nil {
+		return fmt.Errorf("live: binlog checksum: %w", err)
+	}
+	raw := ev.Bytes()
+	typ := raw[4]
+	body := raw[r.format.HeaderLength:]
+	switch {
+	case ev.IsGTID():
+		return r.gtidEvent(ev)
+	case ev.IsXID():
+		return r.commit(ctx)
+	case ev.IsQuery():
+		return r.queryEvent(ctx, ev)
+	case ev.IsTableMap():
+		return r.tableMapEvent(body)
+	case typ >= 23 && typ <= 25 || typ >= 30 && typ <= 32:
+		if r.cur == nil {
+			r.cur = &txn{}
+		}
+		return r.f.rowsEvent(r.cur, typ, body, r.tables)
+	case typ >= 166 && typ <= 171:
+		return fmt.Errorf("live: compressed row events (log_bin_compress=ON) are not supported: %w", ErrServerConfig)
+	}
+	return nil
+}
+
+// commit sends the transaction being read, if any, to f.txs.
+func (r *binlogReader) commit(ctx context.Context) error {
+	if r.cur == nil {
+		return nil
+	}
+	t := r.cur
+	r.cur = nil
+	r.inTx = false
+	select {
+	case r.f.txs <- t:
+		return nil
+	case <-ctx.Done():
+		return ctx.Err()
+	}
+}
+
+// gtidEvent starts a transaction.
+func (r *binlogReader) gtidEvent(ev vmysql.BinlogEvent) error {
+	gtid, hasBegin, err := ev.GTID(r.format)
+	if err != nil {
+		return fmt.Errorf("live: GTID event: %w", err)
+	}
+	r.cur = &txn{gtid: gtid}
+	r.inTx = hasBegin
+	return nil
+}
+
+// queryEvent handles a statement: BEGIN opens a transaction; COMMIT, or a
+// statement outside BEGIN (DDL, its own transaction), commits the
+// transaction being read.
+func (r *binlogReader) queryEvent(ctx context.Context, ev vmysql.BinlogEvent) error {
+	q, err := ev.Query(r.format)
+	if err != nil {
+		return fmt.Errorf("live: query event: %w", err)
+	}
+	switch {
+	case strings.EqualFold(q.SQL, "BEGIN"):
+		r.inTx = true
+	case strings.EqualFold(q.SQL, "COMMIT") || !r.inTx:
+		return r.commit(ctx)
+	}
+	return nil
+}
+
+// tableMapEvent maps a table id to its table.
+func (r *binlogReader) tableMapEvent(body []byte) error {
+	// Servers log a table's map again in every transaction: reuse
+	// the mapping while the map is the same.
+	if len(body) >= 6 {
+		var idb [8]byte
+		copy(idb[:6], body[:6])
+		if m, ok := r.tables[leUint64(idb[:])]; ok && bytes.Equal(m.raw, body) {
+			return nil
+		}
+	}
+	tm, err := parseTableMap(body, 8)
+	if err != nil {
+		return fmt.Errorf("live: table map: %w", err)
+	}
+	if len(r.tables) > 10000 {
+		clear(r.tables)
+	}
+	m := r.f.mapTable(tm)
+	m.raw = append([]byte(nil), body...)
+	r.tables[tm.id] = m
+	return nil
 }
 
 // mappedTable is a table map with its columns matched, by name, to the

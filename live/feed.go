@@ -376,24 +376,7 @@ type pkSet struct {
 func (f *Feed) read(ctx context.Context, conn *vmysql.Conn) error {
 	stopClose := context.AfterFunc(ctx, conn.Close)
 	defer stopClose()
-	var format vmysql.BinlogFormat
-	tables := map[uint64]*mappedTable{}
-	var cur *txn
-	inTx := false
-	commit := func() error {
-		if cur == nil {
-			return nil
-		}
-		t := cur
-		cur = nil
-		inTx = false
-		select {
-		case f.txs <- t:
-			return nil
-		case <-ctx.Done():
-			return ctx.Err()
-		}
-	}
+	r := binlogReader{f: f, tables: map[uint64]*mappedTable{}}
 	// The server sends a heartbeat when the log is idle; a connection
 	// silent for several periods is dead (a network that dropped it
 	// without a reset): close it, so the feed reconnects instead of
@@ -410,82 +393,131 @@ func (f *Feed) read(ctx context.Context, conn *vmysql.Conn) error {
 			return err
 		}
 		watchdog.Reset(4 * f.cfg.heartbeat)
-		if !ev.IsValid() {
-			return fmt.Errorf("live: invalid binlog event")
-		}
-		if ev.IsFormatDescription() {
-			format, err = ev.Format()
-			if err != nil {
-				return fmt.Errorf("live: format description: %w", err)
-			}
-			continue
-		}
-		if format.IsZero() {
-			continue // the fake ROTATE before the format description
-		}
-		ev, _, err = ev.StripChecksum(format)
-		if err != nil {
-			return fmt.Errorf("live: binlog checksum: %w", err)
-		}
-		raw := ev.Bytes()
-		typ := raw[4]
-		body := raw[format.HeaderLength:]
-		switch {
-		case ev.IsGTID():
-			gtid, hasBegin, err := ev.GTID(format)
-			if err != nil {
-				return fmt.Errorf("live: GTID event: %w", err)
-			}
-			cur = &txn{gtid: gtid}
-			inTx = hasBegin
-		case ev.IsXID():
-			if err := commit(); err != nil {
-				return err
-			}
-		case ev.IsQuery():
-			q, err := ev.Query(format)
-			if err != nil {
-				return fmt.Errorf("live: query event: %w", err)
-			}
-			switch {
-			case strings.EqualFold(q.SQL, "BEGIN"):
-				inTx = true
-			case strings.EqualFold(q.SQL, "COMMIT") || !inTx:
-				if err := commit(); err != nil {
-					return err
-				}
-			}
-		case ev.IsTableMap():
-			// Servers log a table's map again in every transaction: reuse
-			// the mapping while the map is the same.
-			if len(body) >= 6 {
-				var idb [8]byte
-				copy(idb[:6], body[:6])
-				if m, ok := tables[leUint64(idb[:])]; ok && bytes.Equal(m.raw, body) {
-					continue
-				}
-			}
-			tm, err := parseTableMap(body, 8)
-			if err != nil {
-				return fmt.Errorf("live: table map: %w", err)
-			}
-			if len(tables) > 10000 {
-				clear(tables)
-			}
-			m := f.mapTable(tm)
-			m.raw = append([]byte(nil), body...)
-			tables[tm.id] = m
-		case typ >= 23 && typ <= 25 || typ >= 30 && typ <= 32:
-			if cur == nil {
-				cur = &txn{}
-			}
-			if err := f.rowsEvent(cur, typ, body, tables); err != nil {
-				return err
-			}
-		case typ >= 166 && typ <= 171:
-			return fmt.Errorf("live: compressed row events (log_bin_compress=ON) are not supported: %w", ErrServerConfig)
+		if err := r.event(ctx, ev); err != nil {
+			return err
 		}
 	}
+}
+
+// binlogReader is the state of one replication connection's [Feed.read].
+type binlogReader struct {
+	f      *Feed
+	format vmysql.BinlogFormat     // zero until the format description event
+	tables map[uint64]*mappedTable // table id: its mapping
+	cur    *txn                    // the transaction being read, or nil
+	inTx   bool                    // cur began with BEGIN: it ends with COMMIT or XID
+}
+
+// event handles one binlog event; every committed transaction goes to
+// f.txs.
+func (r *binlogReader) event(ctx context.Context, ev vmysql.BinlogEvent) error {
+	if !ev.IsValid() {
+		return fmt.Errorf("live: invalid binlog event")
+	}
+	if ev.IsFormatDescription() {
+		format, err := ev.Format()
+		if err != nil {
+			return fmt.Errorf("live: format description: %w", err)
+		}
+		r.format = format
+		return nil
+	}
+	if r.format.IsZero() {
+		return nil // the fake ROTATE before the format description
+	}
+	ev, _, err := ev.StripChecksum(r.format)
+	if err != nil {
+		return fmt.Errorf("live: binlog checksum: %w", err)
+	}
+	raw := ev.Bytes()
+	typ := raw[4]
+	body := raw[r.format.HeaderLength:]
+	switch {
+	case ev.IsGTID():
+		return r.gtidEvent(ev)
+	case ev.IsXID():
+		return r.commit(ctx)
+	case ev.IsQuery():
+		return r.queryEvent(ctx, ev)
+	case ev.IsTableMap():
+		return r.tableMapEvent(body)
+	case typ >= 23 && typ <= 25 || typ >= 30 && typ <= 32:
+		if r.cur == nil {
+			r.cur = &txn{}
+		}
+		return r.f.rowsEvent(r.cur, typ, body, r.tables)
+	case typ >= 166 && typ <= 171:
+		return fmt.Errorf("live: compressed row events (log_bin_compress=ON) are not supported: %w", ErrServerConfig)
+	}
+	return nil
+}
+
+// commit sends the transaction being read, if any, to f.txs.
+func (r *binlogReader) commit(ctx context.Context) error {
+	if r.cur == nil {
+		return nil
+	}
+	t := r.cur
+	r.cur = nil
+	r.inTx = false
+	select {
+	case r.f.txs <- t:
+		return nil
+	case <-ctx.Done():
+		return ctx.Err()
+	}
+}
+
+// gtidEvent starts a transaction.
+func (r *binlogReader) gtidEvent(ev vmysql.BinlogEvent) error {
+	gtid, hasBegin, err := ev.GTID(r.format)
+	if err != nil {
+		return fmt.Errorf("live: GTID event: %w", err)
+	}
+	r.cur = &txn{gtid: gtid}
+	r.inTx = hasBegin
+	return nil
+}
+
+// queryEvent handles a statement: BEGIN opens a transaction; COMMIT, or a
+// statement outside BEGIN (DDL, its own transaction), commits the
+// transaction being read.
+func (r *binlogReader) queryEvent(ctx context.Context, ev vmysql.BinlogEvent) error {
+	q, err := ev.Query(r.format)
+	if err != nil {
+		return fmt.Errorf("live: query event: %w", err)
+	}
+	switch {
+	case strings.EqualFold(q.SQL, "BEGIN"):
+		r.inTx = true
+	case strings.EqualFold(q.SQL, "COMMIT") || !r.inTx:
+		return r.commit(ctx)
+	}
+	return nil
+}
+
+// tableMapEvent maps a table id to its table.
+func (r *binlogReader) tableMapEvent(body []byte) error {
+	// Servers log a table's map again in every transaction: reuse
+	// the mapping while the map is the same.
+	if len(body) >= 6 {
+		var idb [8]byte
+		copy(idb[:6], body[:6])
+		if m, ok := r.tables[leUint64(idb[:])]; ok && bytes.Equal(m.raw, body) {
+			return nil
+		}
+	}
+	tm, err := parseTableMap(body, 8)
+	if err != nil {
+		return fmt.Errorf("live: table map: %w", err)
+	}
+	if len(r.tables) > 10000 {
+		clear(r.tables)
+	}
+	m := r.f.mapTable(tm)
+	m.raw = append([]byte(nil), body...)
+	r.tables[tm.id] = m
+	return nil
 }
 
 // mappedTable is a table map with its columns matched, by name, to the
@@ -551,8 +583,35 @@ func (f *Feed) mapTable(tm *tableMap) *mappedTable {
 // rowsEvent decodes a WRITE, UPDATE or DELETE rows event (v1 or v2) into
 // changes of t.
 func (f *Feed) rowsEvent(t *txn, typ byte, body []byte, tables map[uint64]*mappedTable) error {
+	m, pos, err := rowsTable(typ, body, tables)
+	if err != nil || m.table == "" {
+		return err
+	}
+	before, after, pos, err := rowsBitmaps(m, typ, body, pos)
+	if err != nil {
+		return err
+	}
+	for pos < len(body) {
+		imgs, l, err := decodeImages(m.tm, typ, before, after, body[pos:])
+		if err != nil {
+			return err
+		}
+		pos += l
+		c := Change{Table: m.table}
+		c.Before = f.rowStruct(t, m, 0, imgs[0])
+		c.After = f.rowStruct(t, m, 1, imgs[1])
+		if c.Before != nil || c.After != nil {
+			t.changes = append(t.changes, c)
+		}
+	}
+	return nil
+}
+
+// rowsTable reads the table id of a rows event and returns its mapping
+// and the position after the post-header (and a v2 event's extra data).
+func rowsTable(typ byte, body []byte, tables map[uint64]*mappedTable) (*mappedTable, int, error) {
 	if len(body) < 8 {
-		return errShort
+		return nil, 0, errShort
 	}
 	var idb [8]byte
 	copy(idb[:6], body[:6])
@@ -560,111 +619,105 @@ func (f *Feed) rowsEvent(t *txn, typ byte, body []byte, tables map[uint64]*mappe
 	pos := 8
 	if typ >= 30 { // v2: extra data, its length including itself
 		if len(body) < pos+2 {
-			return errShort
+			return nil, 0, errShort
 		}
 		pos += int(uint16(body[pos]) | uint16(body[pos+1])<<8)
 	}
 	m, ok := tables[id]
 	if !ok {
-		return fmt.Errorf("live: rows event for unknown table id %d", id)
+		return nil, 0, fmt.Errorf("live: rows event for unknown table id %d", id)
 	}
-	if m.table == "" {
-		return nil
-	}
-	n64, p, err := readLenenc(body, pos)
+	return m, pos, nil
+}
+
+// rowsBitmaps reads a rows event's column count, from pos, and its
+// present-columns bitmaps: of the before image, and of the after image
+// (the same one, but for an update). It returns the position of the first
+// row.
+func rowsBitmaps(m *mappedTable, typ byte, body []byte, pos int) (before, after []byte, _ int, _ error) {
+	n64, pos, err := readLenenc(body, pos)
 	if err != nil {
-		return err
+		return nil, nil, 0, err
 	}
 	n := int(n64)
-	pos = p
 	bl := (n + 7) / 8
 	if len(body) < pos+bl {
-		return errShort
+		return nil, nil, 0, errShort
 	}
-	before := body[pos : pos+bl]
+	before = body[pos : pos+bl]
 	pos += bl
-	after := before
+	after = before
 	isUpdate := typ == 24 || typ == 31
 	if isUpdate {
 		if len(body) < pos+bl {
-			return errShort
+			return nil, nil, 0, errShort
 		}
 		after = body[pos : pos+bl]
 		pos += bl
 	}
 	if n != len(m.tm.types) {
-		return fmt.Errorf("live: rows event for %s.%s has %d columns, its table map %d", m.tm.db, m.tm.name, n, len(m.tm.types))
+		return nil, nil, 0, fmt.Errorf("live: rows event for %s.%s has %d columns, its table map %d", m.tm.db, m.tm.name, n, len(m.tm.types))
 	}
-	for pos < len(body) {
-		var c Change
-		c.Table = m.table
-		var imgs [2][]driver.Value
-		switch typ {
-		case 23, 30: // write
-			v, l, err := decodeRow(m.tm, after, body[pos:])
-			if err != nil {
-				return err
-			}
-			pos += l
-			imgs[1] = v
-		case 25, 32: // delete
-			v, l, err := decodeRow(m.tm, before, body[pos:])
-			if err != nil {
-				return err
-			}
-			pos += l
-			imgs[0] = v
-		default: // update: before, then after
-			v, l, err := decodeRow(m.tm, before, body[pos:])
-			if err != nil {
-				return err
-			}
-			pos += l
-			imgs[0] = v
-			v, l, err = decodeRow(m.tm, after, body[pos:])
-			if err != nil {
-				return err
-			}
-			pos += l
-			imgs[1] = v
+	return before, after, pos, nil
+}
+
+// decodeImages decodes one row of a rows event from data: the after image
+// of a write, the before image of a delete, both of an update. It returns
+// the images (nil for one the event does not carry) and the length read.
+func decodeImages(tm *tableMap, typ byte, before, after, data []byte) ([2][]driver.Value, int, error) {
+	var imgs [2][]driver.Value
+	switch typ {
+	case 23, 30: // write
+		v, l, err := decodeRow(tm, after, data)
+		imgs[1] = v
+		return imgs, l, err
+	case 25, 32: // delete
+		v, l, err := decodeRow(tm, before, data)
+		imgs[0] = v
+		return imgs, l, err
+	}
+	// update: before, then after
+	v, l, err := decodeRow(tm, before, data)
+	if err != nil {
+		return imgs, 0, err
+	}
+	imgs[0] = v
+	v, l2, err := decodeRow(tm, after, data[l:])
+	imgs[1] = v
+	return imgs, l + l2, err
+}
+
+// rowStruct records the primary key of img, a row image of m's table, in
+// t, and returns img as a value of the registered type: the before (k 0)
+// or after (k 1) image of a change. It returns nil when img is nil or
+// cannot be converted; t.err keeps the first such error.
+func (f *Feed) rowStruct(t *txn, m *mappedTable, k int, img []driver.Value) any {
+	if img == nil {
+		return nil
+	}
+	f.addKey(t, m, img)
+	if m.err != nil {
+		if t.err == nil {
+			t.err, t.errTab = m.err, m.table
 		}
-		for k, img := range imgs {
-			if img == nil {
-				continue
-			}
-			f.addKey(t, m, img)
-			if m.err != nil {
-				if t.err == nil {
-					t.err, t.errTab = m.err, m.table
-				}
-				continue
-			}
-			row := make([]driver.Value, len(m.idx))
-			for i, p := range m.idx {
-				row[i] = img[p]
-				if b, ok := row[i].([]byte); ok && m.conv[p] != nil {
-					row[i] = m.conv[p](b)
-				}
-			}
-			s, err := f.schema.BuildStruct(m.table, row)
-			if err != nil {
-				if t.err == nil {
-					t.errTab = m.table
-					t.err = fmt.Errorf("live: %s row of table %q (GTID %v): %w", [2]string{"before", "after"}[k], m.table, t.gtid, err)
-				}
-				continue
-			}
-			if k == 0 {
-				c.Before = s
-			} else {
-				c.After = s
-			}
-		}
-		if c.Before != nil || c.After != nil {
-			t.changes = append(t.changes, c)
+		return nil
+	}
+	row := make([]driver.Value, len(m.idx))
+	for i, p := range m.idx {
+		row[i] = img[p]
+		if b, ok := row[i].([]byte); ok && m.conv[p] != nil {
+			row[i] = m.conv[p](b)
 		}
 	}
-	return nil
+	s, err := f.schema.BuildStruct(m.table, row)
+	if err != nil {
+		if t.err == nil {
+			t.errTab = m.table
+			t.err = fmt.Errorf("live: %s row of table %q (GTID %v): %w", [2]string{"before", "after"}[k], m.table, t.gtid, err)
+		}
+		return nil
+	}
+	return s
 }
 
 func leUint64(b []byte) uint64 {

@@ -383,50 +383,72 @@ func (f *Feed) match(c Change, seen map[*watcher]bool, hit *[]*watcher) {
 	if tw == nil {
 		return
 	}
-	test := func(w *watcher) {
-		if seen[w] {
-			return
-		}
-		if (c.Before != nil && w.tester.Test(c.Before)) || (c.After != nil && w.tester.Test(c.After)) {
-			seen[w] = true
-			*hit = append(*hit, w)
-		}
-	}
+	mt := matcher{seen: seen, hit: hit}
 	if len(tw.byCol) > 0 {
 		for _, img := range [2]any{c.Before, c.After} {
-			if img == nil {
-				continue
-			}
-			vals, err := f.schema.UnbuildStruct(c.Table, img)
-			if err != nil {
-				// Cannot key it: test every indexed watcher.
-				for _, m := range tw.byCol {
-					for _, ws := range m {
-						for w := range ws {
-							test(w)
-						}
-					}
-				}
-				continue
-			}
-			for col, m := range tw.byCol {
-				key, ok := rowKey(vals[tw.colIx[col]])
-				if !ok {
-					for _, ws := range m {
-						for w := range ws {
-							test(w)
-						}
-					}
-					continue
-				}
-				for w := range m[key] {
-					test(w)
-				}
+			if img != nil {
+				f.matchIndexed(tw, &mt, &c, img)
 			}
 		}
 	}
-	for w := range tw.scan {
-		test(w)
+	mt.testSet(&c, tw.scan)
+}
+
+// matchIndexed tests the indexed watchers of tw that img, an image of c,
+// selects: for each indexed column, the watchers keyed by img's value, or
+// all of the column's watchers when the value cannot be keyed (every
+// indexed watcher when img cannot be unbuilt).
+func (f *Feed) matchIndexed(tw *tableWatchers, mt *matcher, c *Change, img any) {
+	vals, err := f.schema.UnbuildStruct(c.Table, img)
+	if err != nil {
+		// Cannot key it: test every indexed watcher.
+		for _, m := range tw.byCol {
+			mt.testColumn(c, m)
+		}
+		return
+	}
+	for col, m := range tw.byCol {
+		key, ok := rowKey(vals[tw.colIx[col]])
+		if !ok {
+			mt.testColumn(c, m)
+			continue
+		}
+		mt.testSet(c, m[key])
+	}
+}
+
+// matcher collects the watchers that match a change, each once. The
+// change is an argument of its methods, not a field: the images go to the
+// testers, and a field would make seen and hit escape with them.
+type matcher struct {
+	seen map[*watcher]bool // tested and matched
+	hit  *[]*watcher
+}
+
+// test appends w to hit if its filter matches c's before or after image,
+// unless it already matched.
+func (mt *matcher) test(c *Change, w *watcher) {
+	if mt.seen[w] {
+		return
+	}
+	if (c.Before != nil && w.tester.Test(c.Before)) || (c.After != nil && w.tester.Test(c.After)) {
+		mt.seen[w] = true
+		*mt.hit = append(*mt.hit, w)
+	}
+}
+
+// testSet tests every watcher of ws against c.
+func (mt *matcher) testSet(c *Change, ws map[*watcher]struct{}) {
+	for w := range ws {
+		mt.test(c, w)
+	}
+}
+
+// testColumn tests every watcher of one column's index against c,
+// whatever its key.
+func (mt *matcher) testColumn(c *Change, m map[string]map[*watcher]struct{}) {
+	for _, ws := range m {
+		mt.testSet(c, ws)
 	}
 }
 

@@ -36,14 +36,23 @@ STATICCHECK_VERSION := v0.8.2
 TOOLS_DIR := $(CURDIR)/.tools
 STATICCHECK := $(TOOLS_DIR)/staticcheck-$(STATICCHECK_VERSION)-$(shell go env GOVERSION)
 
-.PHONY: help db vet lint tidy-check test fuzz-short demo reliability bench bench-smoke
+# gocognit, pinned and built like staticcheck: no function of the library
+# (the root module's packages, live/ and otel/; tests aside) is above 40
+# cognitive complexity, unless its doc comment says why and carries the
+# //gocognit:ignore directive (a conversion switch over a format's types).
+GOCOGNIT_VERSION := v1.3.0
+GOCOGNIT := $(TOOLS_DIR)/gocognit-$(GOCOGNIT_VERSION)-$(shell go env GOVERSION)
+COMPLEXITY_DIRS := ./sqlgen ./fields ./internal ./live ./otel
+
+.PHONY: help db vet lint tidy-check complexity test fuzz-short demo reliability bench bench-smoke
 
 help:
 	@echo 'Targets:'
 	@echo '  make db          ensure a MySQL/MariaDB server answers at $$SQLGEN_TEST_DSN'
 	@echo '                   (starts a throwaway server under /tmp if needed)'
 	@echo '  make vet         gofmt check and go vet'
-	@echo '  make lint        vet, then in every module: go mod tidy -diff, go vet, staticcheck'
+	@echo '  make lint        vet, then in every module: go mod tidy -diff, go vet, staticcheck;'
+	@echo '                   gocognit: no library function above 40 cognitive complexity'
 	@echo '  make test        db + lint, go test -race (library, examples, live, otel), then fuzz-short'
 	@echo '                   (live/ and examples/graphql start their own throwaway MariaDB with a binary log)'
 	@echo '  make fuzz-short  run every Fuzz* target for $(FUZZTIME) (FUZZTIME=50000x or 30s)'
@@ -63,12 +72,23 @@ vet:
 	if [ -n "$$files" ]; then echo "gofmt needed on:"; echo "$$files"; exit 1; fi
 	go vet ./...
 
-# Every module: go.mod and go.sum are tidy, go vet and staticcheck are clean.
-lint: vet tidy-check $(STATICCHECK)
+# Every module: go.mod and go.sum are tidy, go vet and staticcheck are
+# clean; the library's functions are at most 40 cognitive complexity.
+lint: vet tidy-check complexity $(STATICCHECK)
 	@set -e; for m in $(MODULES); do \
 		if [ $$m != . ]; then echo "go vet ./... ($$m)"; (cd $$m && go vet ./...); fi; \
 		echo "staticcheck ./... ($$m)"; (cd $$m && $(STATICCHECK) ./...); \
 	done
+
+complexity: $(GOCOGNIT)
+	@echo "gocognit -over 40 $(COMPLEXITY_DIRS)"; \
+	out=$$($(GOCOGNIT) -over 40 -test=false $(COMPLEXITY_DIRS) 2>/dev/null); \
+	if [ -n "$$out" ]; then echo "$$out"; echo "functions above 40 cognitive complexity: split them, or say why in the doc comment and add //gocognit:ignore"; exit 1; fi
+
+$(GOCOGNIT):
+	@mkdir -p $(TOOLS_DIR)
+	GOBIN=$(TOOLS_DIR) go install github.com/uudashr/gocognit/cmd/gocognit@$(GOCOGNIT_VERSION)
+	mv $(TOOLS_DIR)/gocognit $@
 
 tidy-check:
 	@set -e; for m in $(MODULES); do \

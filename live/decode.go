@@ -446,6 +446,8 @@ func uintBE(b []byte, n int) uint64 {
 // It is one switch over the binlog column types, each case a few lines of
 // the format: its cognitive complexity (about 75) is the number of types,
 // and splitting it would scatter the format across functions.
+//
+//gocognit:ignore
 func decodeCell(tm *tableMap, i int, b []byte) (driver.Value, int, error) {
 	typ, meta := realType(tm.types[i], tm.meta[i])
 	unsigned := tm.unsigned[i]
@@ -778,6 +780,8 @@ func jsonText(b []byte) ([]byte, error) {
 // inline-able scalars at the entry itself). Like decodeCell it is one
 // switch over the format's value types (MySQL's binary JSON), which is what
 // its cognitive complexity counts.
+//
+//gocognit:ignore
 func jsonValue(buf *bytes.Buffer, t byte, data []byte, depth int) error {
 	if depth > 100 {
 		return fmt.Errorf("too deep")

@@ -1205,3 +1205,31 @@ func TestValueImplicitNullZeroTimeInLocation(t *testing.T) {
 		t.Errorf("Value of a zero time in a location = %#v, %v; want nil (NULL)", got, err)
 	}
 }
+
+// TestTimeValueYearRange: a time is written for every year the servers
+// store, 0 to 9999 (a DATETIME read of 0000-01-10 gives a time that must
+// be writable back), and refused outside it.
+func TestTimeValueYearRange(t *testing.T) {
+	for _, tc := range []struct {
+		in   time.Time
+		want string
+	}{
+		{time.Date(0, 1, 10, 0, 0, 0, 0, time.UTC), "0000-01-10 00:00:00"},
+		{time.Date(1, 1, 2, 0, 0, 0, 0, time.UTC), "0001-01-02 00:00:00"}, // (the zero time.Time, 0001-01-01, is the zero date)
+		{time.Date(9999, 12, 31, 23, 59, 59, 999999000, time.UTC), "9999-12-31 23:59:59.999999"},
+	} {
+		v, err := fields.TimeValue(tc.in)
+		if err != nil || v != tc.want {
+			t.Errorf("TimeValue(%v) = %#v, %v; want %q", tc.in, v, err, tc.want)
+		}
+	}
+	for _, in := range []time.Time{
+		time.Date(-1, 12, 31, 0, 0, 0, 0, time.UTC),
+		time.Date(10000, 1, 1, 0, 0, 0, 0, time.UTC),
+		time.Date(9999, 12, 31, 23, 0, 0, 0, time.FixedZone("west", -3600*2)), // year 10000 in UTC
+	} {
+		if v, err := fields.TimeValue(in); !errors.Is(err, fields.ErrConvert) {
+			t.Errorf("TimeValue(%v) = %#v, %v; want ErrConvert", in, v, err)
+		}
+	}
+}

@@ -62,8 +62,10 @@ func appendTime(b []byte, t time.Time) ([]byte, error) {
 	}
 	t = t.UTC()
 	year, month, day := t.Date()
-	if year < 1 || year > 9999 {
-		return b, fmt.Errorf("%v is in year %d in UTC; MySQL and MariaDB hold years 1 to 9999 (1000 to 9999 documented): %w", t, year, ErrConvert)
+	// Year 0 too: the servers store 0000-01-10 (what a DATETIME read gives
+	// back must be writable), though they document 1000 to 9999.
+	if year < 0 || year > 9999 {
+		return b, fmt.Errorf("%v is in year %d in UTC; MySQL and MariaDB hold years 0 to 9999 (1000 to 9999 documented): %w", t, year, ErrConvert)
 	}
 	hour, min, sec := t.Clock()
 	b = append(b,

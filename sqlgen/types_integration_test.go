@@ -394,3 +394,38 @@ func TestWriteErrorsNameTheColumn(t *testing.T) {
 		t.Errorf("NaN in JSON: %v does not name column ja and field allTypes.JA", err)
 	}
 }
+
+// TestYearZeroRoundTrip: the servers store DATETIME and DATE values in
+// year 0 (0000-01-10), so such a value read back is written back, under
+// both protocols and parseTime settings.
+func TestYearZeroRoundTrip(t *testing.T) {
+	type yearZero struct {
+		ID int64     `sql:",primary"`
+		T  time.Time // DATETIME(6)
+		D  time.Time // DATE
+	}
+	for _, params := range [][]string{{"parseTime", "false"}, {"parseTime", "true", "interpolateParams", "true"}} {
+		t.Run(strings.Join(params, "="), func(t *testing.T) {
+			s := sqlgen.NewSchema()
+			s.MustRegisterType("year_zero", sqlgen.UniqueID, yearZero{})
+			conn := sqlgentest.Open(t, []string{"CREATE TABLE year_zero (id BIGINT PRIMARY KEY, t DATETIME(6) NOT NULL, d DATE NOT NULL)"}, sqlgentest.Params(params...))
+			db := sqlgen.NewDB(conn, s)
+			ctx := context.Background()
+			in := &yearZero{ID: 1, T: time.Date(0, 1, 10, 12, 30, 0, 250000000, time.UTC), D: time.Date(0, 3, 1, 0, 0, 0, 0, time.UTC)}
+			if _, err := db.InsertRow(ctx, in); err != nil {
+				t.Fatal(err)
+			}
+			var text string
+			if err := conn.QueryRow("SELECT CAST(t AS CHAR) FROM year_zero").Scan(&text); err != nil || text != "0000-01-10 12:30:00.250000" {
+				t.Fatalf("stored %q, %v", text, err)
+			}
+			got, err := sqlgen.Get[yearZero](ctx, db, sqlgen.Filter{"t": in.T}, nil)
+			if err != nil || !got.T.Equal(in.T) || !got.D.Equal(in.D) {
+				t.Fatalf("read back %+v, %v; want %+v", got, err, in)
+			}
+			if err := db.UpdateRow(ctx, got); err != nil {
+				t.Fatalf("writing back what was read: %v", err)
+			}
+		})
+	}
+}

@@ -44,7 +44,7 @@ func Iter[T any](ctx context.Context, db *DB, filter Filter, opts *SelectOptions
 			yield(nil, fmt.Errorf("sqlgen: Iter: %w", err))
 			return
 		}
-		err = db.iterTable(ctx, t, filter, opts, func(p reflect.Value) error {
+		err = db.readTable(ctx, t, filter, opts, 0, true, func(p reflect.Value) error {
 			if !yield((*T)(p.UnsafePointer()), nil) {
 				return errStop // and yield is never called again
 			}
@@ -59,42 +59,6 @@ func Iter[T any](ctx context.Context, db *DB, filter Filter, opts *SelectOptions
 // errStop is what the function given to a streaming read returns to end
 // it early: no error (it is never returned to the caller of Iter).
 var errStop = errors.New("sqlgen: stream stopped by its reader")
-
-// iterTable is readTable for a stream: each is called on every row as it
-// is read, on the server readsReplica picks (see streamReplicated), and
-// may return errStop to close the rows and end the read.
-func (db *DB) iterTable(ctx context.Context, t *table, filter Filter, opts *SelectOptions, each func(p reflect.Value) error) error {
-	if db.tenant != nil {
-		if err := db.tenant.checkRead(ctx, t, filter); err != nil {
-			return err
-		}
-	}
-	var buf [maxShapeColumns + 1]any
-	query, args, err := db.planRead(ctx, t, filter, opts, 0, planRows, buf[:0])
-	if err != nil {
-		return err
-	}
-	if err := db.checkRead(ctx, t, query, args, filter, opts); err != nil {
-		return err
-	}
-	proj, err := t.projectionOf(opts)
-	if err != nil {
-		return err
-	}
-	allowNoIndex := opts != nil && opts.AllowNoIndex
-	if db.replicas != nil && opts != nil && opts.ForUpdate {
-		ctx = OnPrimary(ctx) // a locking read is the primary's
-	}
-	if db.readsReplica(ctx) {
-		err = db.streamReplicated(ctx, t, proj, query, args, allowNoIndex, each)
-	} else {
-		err = db.runSelectHere(ctx, t, proj, query, args, allowNoIndex, true, each)
-	}
-	if err != nil && err != errStop {
-		db.connFailed(ctx, err)
-	}
-	return err
-}
 
 // scanStream is scanAll for a stream: the rows are closed by a deferred
 // call, so that they are closed even when each panics (the body of a

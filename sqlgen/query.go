@@ -226,8 +226,10 @@ func optsValues(o *SelectOptions) int {
 
 // readTable runs a SELECT of t for filter and opts and calls each with
 // every row, scanned into a new *T. rowLimit, when positive, caps the
-// rows asked for.
-func (db *DB) readTable(ctx context.Context, t *table, filter Filter, opts *SelectOptions, rowLimit int, each func(p reflect.Value) error) error {
+// rows asked for. With stream (Iter), the rows are scanned as they arrive
+// (scanStream), each may end the read by returning errStop, and a replica
+// read is not run again elsewhere once a row is out (streamReplicated).
+func (db *DB) readTable(ctx context.Context, t *table, filter Filter, opts *SelectOptions, rowLimit int, stream bool, each func(p reflect.Value) error) error {
 	if db.tenant != nil {
 		if err := db.tenant.checkRead(ctx, t, filter); err != nil {
 			return err
@@ -244,15 +246,23 @@ func (db *DB) readTable(ctx context.Context, t *table, filter Filter, opts *Sele
 	if db.replicas != nil && opts != nil && opts.ForUpdate {
 		ctx = OnPrimary(ctx) // a locking read is the primary's
 	}
-	var proj *projection
-	if opts != nil && len(opts.Columns) > 0 {
-		proj, _ = t.projection(opts.Columns) // planRead has checked the names
-	}
-	if err := db.runSelect(ctx, t, proj, query, args, opts != nil && opts.AllowNoIndex, each); err != nil {
-		db.connFailed(ctx, err)
+	proj, err := t.projectionOf(opts) // planRead has checked the names
+	if err != nil {
 		return err
 	}
-	return nil
+	allowNoIndex := opts != nil && opts.AllowNoIndex
+	switch {
+	case !stream:
+		err = db.runSelect(ctx, t, proj, query, args, allowNoIndex, each)
+	case db.readsReplica(ctx):
+		err = db.streamReplicated(ctx, t, proj, query, args, allowNoIndex, each)
+	default:
+		err = db.runSelectHere(ctx, t, proj, query, args, allowNoIndex, true, each)
+	}
+	if err != nil && err != errStop {
+		db.connFailed(ctx, err)
+	}
+	return err
 }
 
 // runSelect checks the index use of query if the DB asks for it, runs it,
@@ -371,7 +381,7 @@ func (db *DB) Query(ctx context.Context, result any, filter Filter, opts *Select
 		capHint = min(opts.Limit, 1024)
 	}
 	out := make([]unsafe.Pointer, 0, capHint)
-	err = db.readTable(ctx, t, filter, opts, 0, func(p reflect.Value) error {
+	err = db.readTable(ctx, t, filter, opts, 0, false, func(p reflect.Value) error {
 		out = append(out, p.UnsafePointer())
 		return nil
 	})
@@ -415,7 +425,7 @@ func (db *DB) QueryRow(ctx context.Context, result any, filter Filter, opts *Sel
 		}
 	}
 	var row reflect.Value
-	err = db.readTable(ctx, t, filter, opts, 2, func(p reflect.Value) error {
+	err = db.readTable(ctx, t, filter, opts, 2, false, func(p reflect.Value) error {
 		if row.IsValid() {
 			return fmt.Errorf("sqlgen: QueryRow on table %q: %w", t.name, ErrTooManyRows)
 		}
